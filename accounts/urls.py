@@ -1,0 +1,26 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/institution/", views.institution, name="institution"),
+    path(
+        "dashboard/institution/delegates/<int:pk>/revoke/",
+        views.revoke_delegate,
+        name="revoke_delegate",
+    ),
+    path(
+        "dashboard/institution/invitations/<int:pk>/revoke/",
+        views.revoke_invitation,
+        name="revoke_invitation",
+    ),
+    path("dashboard/notifications/", views.inbox, name="inbox"),
+    path("dashboard/notifications/<int:pk>/open/", views.open_notification, name="open_notification"),
+    path("dashboard/notifications/read-all/", views.read_all_notifications, name="read_all"),
+    path("dashboard/preferences/", views.preferences, name="preferences"),
+    path("invitation/<str:token>/", views.accept_invitation, name="accept_invitation"),
+    path("staff/designations/", views.designation_dashboard, name="designations"),
+]

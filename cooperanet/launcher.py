@@ -1,0 +1,79 @@
+"""`make run`: the whole platform on one machine, from nothing.
+
+Starts the embedded PostgreSQL and Valkey (unless ``DATABASE_URL`` / ``REDIS_URL`` are set),
+migrates, loads the demo data on the first start, then runs the web server, a Celery worker
+and Celery beat side by side until Ctrl-C, which stops all of them and the servers.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from cooperanet.embedded import DATA_DIR, services
+
+PYTHON = sys.executable
+
+
+def _manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([PYTHON, "manage.py", *args], env=env, check=True)
+
+
+def main() -> int:
+    port = os.environ.get("PORT", "8000")
+    with services() as service_env:
+        env = {**os.environ, "DJANGO_ENV": os.environ.get("DJANGO_ENV", "development")}
+        env.update(service_env)
+        _manage(env, "migrate", "--noinput")
+        seeded_marker = DATA_DIR / "demo-seeded"
+        if not seeded_marker.exists():
+            seed_args = ["seed_demo"]
+            if os.environ.get("DEMO_PASSWORD"):
+                seed_args += ["--password", os.environ["DEMO_PASSWORD"]]
+            _manage(env, *seed_args)
+            seeded_marker.write_text("seed_demo ran; delete this file to run it again.\n")
+
+        celery = [PYTHON, "-m", "celery", "--app", "cooperanet", "--quiet"]
+        commands = {
+            "web": [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            "worker": [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"],
+            "beat": [
+                *celery,
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--scheduler",
+                "django_celery_beat.schedulers:DatabaseScheduler",
+                "--pidfile",
+                "",
+            ],
+        }
+        children = {
+            name: subprocess.Popen(command, env=env) for name, command in commands.items()
+        }
+        print(f"\nCooperaNet is serving http://127.0.0.1:{port}/ (Ctrl-C stops it)\n", flush=True)
+        try:
+            while all(child.poll() is None for child in children.values()):
+                time.sleep(0.5)
+            stopped = [name for name, child in children.items() if child.poll() is not None]
+            print(f"{', '.join(stopped)} stopped; stopping the rest.", file=sys.stderr)
+            code = 1
+        except KeyboardInterrupt:
+            code = 0
+        finally:
+            for child in children.values():
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+            for child in children.values():
+                try:
+                    child.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
