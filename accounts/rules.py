@@ -79,7 +79,7 @@ def is_focal_point_of(user, target) -> bool:
 def is_member_of(user, target) -> bool:
     """Acts for the institution: its focal point, one of its delegates or a vetted partner."""
     institution = _institution_of(target)
-    if not institution or user.institution_id != institution.pk:
+    if not institution or getattr(user, "institution_id", None) != institution.pk:
         return False
     return bool(is_focal_point(user) or is_delegate(user) or is_vetted_partner(user))
 

@@ -1,0 +1,82 @@
+"""One factory per model. Reference rows (countries, focus areas, SDGs) come from the data
+migrations, so factories look them up rather than invent them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import factory
+from allauth.account.models import EmailAddress
+from django.utils import timezone
+
+from accounts.models import Country, Institution, Invitation, Notification, User
+
+PASSWORD = "a-long-test-password-2026"
+
+
+def country(iso3: str) -> Country:
+    return Country.objects.get(iso3=iso3)
+
+
+class InstitutionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Institution
+
+    name = factory.Sequence(lambda n: f"Institution {n}")
+    type = Institution.Type.COOPERATION_AUTHORITY
+    country = factory.LazyFunction(lambda: country("PER"))
+
+
+class AuthorityFactory(InstitutionFactory):
+    class Meta:
+        model = Institution
+        django_get_or_create = ("type", "country")
+
+    name = factory.LazyAttribute(lambda o: f"Cooperation Authority of {o.country.name_en}")
+
+
+class PartnerInstitutionFactory(InstitutionFactory):
+    type = Institution.Type.FOUNDATION
+    country = factory.LazyFunction(lambda: country("MEX"))
+    vetting_status = Institution.Vetting.VETTED
+
+
+class MissionFactory(InstitutionFactory):
+    type = Institution.Type.PERMANENT_MISSION
+    name = factory.LazyAttribute(lambda o: f"Permanent Mission of {o.country.name_en}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    full_name = factory.Sequence(lambda n: f"Person {n}")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def verified(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+            EmailAddress.objects.create(user=obj, email=obj.email, verified=True, primary=True)
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Invitation
+
+    email = factory.Sequence(lambda n: f"invitee{n}@example.org")
+    role = User.Role.DELEGATE
+    institution = factory.SubFactory(AuthorityFactory)
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=14))
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Notification
+
+    recipient = factory.SubFactory(UserFactory)
+    kind = User.NotificationKind.PARTNER_VETTED
+    params = factory.LazyFunction(lambda: {"organisation": "Fundación Demo"})
+    url = "/dashboard/"
