@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 def task_send_notification_email(*, notification_id: int) -> None:
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update()
+            Notification.objects.select_for_update(of=("self",))
             .select_related("recipient")
             .filter(pk=notification_id, email_status=Notification.EmailStatus.PENDING)
             .first()
@@ -46,7 +46,7 @@ def task_send_notification_email(*, notification_id: int) -> None:
 def task_send_invitation(*, invitation_id: int) -> None:
     with transaction.atomic():
         invitation = (
-            Invitation.objects.select_for_update()
+            Invitation.objects.select_for_update(of=("self",))
             .select_related("institution", "institution__country", "invited_by")
             .filter(pk=invitation_id, status=Invitation.Status.PENDING, sent_at__isnull=True)
             .first()

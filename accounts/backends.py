@@ -1,0 +1,22 @@
+"""Sign-in through allauth, permissions through `rules` only.
+
+allauth's backend inherits Django's model permissions; CooperaNet keeps every permission in
+the `rules` predicates (one rule, one place), so this backend grants none of its own and
+spares each request the two permission-table queries.
+"""
+
+from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
+
+
+class AuthenticationBackend(AllauthBackend):
+    def get_user_permissions(self, user_obj, obj=None) -> set[str]:
+        return set()
+
+    def get_group_permissions(self, user_obj, obj=None) -> set[str]:
+        return set()
+
+    def get_all_permissions(self, user_obj, obj=None) -> set[str]:
+        return set()
+
+    def has_module_perms(self, user_obj, app_label) -> bool:
+        return False
