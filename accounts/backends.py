@@ -20,3 +20,17 @@ class AuthenticationBackend(AllauthBackend):
 
     def has_module_perms(self, user_obj, app_label) -> bool:
         return False
+
+
+def axes_username(request, credentials) -> str | None:
+    """The address a sign-in attempt was for, for django-axes' lockout per user and IP.
+
+    allauth authenticates with ``email=``; the admin and other forms post ``login`` or
+    ``username``.
+    """
+    credentials = credentials or {}
+    for key in ("email", "username", "login"):
+        value = credentials.get(key) or (request.POST.get(key) if request is not None else None)
+        if value:
+            return str(value).strip().lower()
+    return None

@@ -14,6 +14,23 @@ Role = User.Role
 
 
 @pytest.fixture(autouse=True)
+def _reference_data(request, django_db_blocker):
+    """The data migrations' rows, back after a transactional test (live server) flushed them."""
+    if "django_db_setup" not in request.fixturenames:
+        yield
+        return
+    from django.core.management import call_command
+
+    request.getfixturevalue("django_db_setup")
+    with django_db_blocker.unblock():
+        from accounts.models import Country
+
+        if not Country.objects.exists():
+            call_command("load_reference_data", verbosity=0)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _clean_cache():
     """Rate limits and axes counters live in Redis; every test starts without them."""
     cache.clear()
