@@ -134,6 +134,8 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Two test runs on one server (a helper's and yours) each need their own test database.
+DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME") or None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -254,7 +256,7 @@ if env_str("EMAIL_URL"):
     EMAIL_HOST_PASSWORD = unquote(_email.password or "")
     EMAIL_USE_TLS = _email.scheme != "smtp+insecure"
 elif PRODUCTION:
-    raise ImproperlyConfigured("EMAIL_URL (smtp://user:password@host:port) must be set in production.")
+    raise ImproperlyConfigured("EMAIL_URL must be set in production (smtp://user:password@host:port).")
 else:
     # Development: mail is written to the console of `make run`.
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

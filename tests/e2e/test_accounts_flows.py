@@ -121,7 +121,7 @@ def test_partner_signs_up_confirms_and_is_vetted(page: Page, live_server, secret
     page.locator("input[name=organisation_name]").fill("Fundación del Sur")
     page.get_by_label("Kind of organisation").select_option("foundation")
     page.get_by_label("Country").select_option(label="Chile")
-    page.get_by_label("Website").fill("fundacion-sur.example.org")
+    page.get_by_label("Website").fill("https://fundacion-sur.example.org")
     page.get_by_role("checkbox", name="I act in good faith for this organisation").check()
     page.locator("main form button[type=submit]").first.click()
 
@@ -192,7 +192,10 @@ def test_focal_point_signs_in_and_invites_a_delegate(page: Page, live_server, fo
     expect(page).to_have_url(f"{live_server.url}/dashboard/institution/")
     expect(messages(page)).to_contain_text("An invitation was sent to colleague@example.org.")
     expect(page.get_by_role("heading", name="Pending invitations")).to_be_visible()
-    expect(page.locator("main li", has_text="colleague@example.org")).to_be_visible()
+    pending = page.locator("h3:text-is('Pending invitations') + ul > li")
+    expect(pending).to_have_count(1)
+    expect(pending).to_contain_text("colleague@example.org")
+    expect(pending.get_by_role("button", name="Withdraw")).to_be_visible()
     invitation = Invitation.objects.get(email="colleague@example.org")
     assert invitation.role == Role.DELEGATE
     assert invitation.institution == peru
@@ -204,7 +207,10 @@ def test_focal_point_signs_in_and_invites_a_delegate(page: Page, live_server, fo
     page.wait_for_load_state()
     expect(page.locator(".field.has-error")).to_contain_text("Enter a valid e-mail address")
     expect(page.locator("input[name=email]")).to_have_value("not-an-email")
+    expect(messages(page)).to_have_count(0)
+    expect(pending).to_have_count(1)
     assert Invitation.objects.count() == 1
+    assert len(mail.outbox) == 1
 
 
 # --- 3. Staff must set up two-factor authentication --------------------------------------------
