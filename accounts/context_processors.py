@@ -11,7 +11,5 @@ def navigation(request) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     return {
-        "unread_notifications": SimpleLazyObject(
-            lambda: selectors.unread_notification_count(user)
-        )
+        "unread_notifications": SimpleLazyObject(lambda: selectors.unread_notification_count(user))
     }

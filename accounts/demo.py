@@ -102,7 +102,9 @@ def seed(*, password: str | None, totp_secret: str, force_password: bool) -> Dem
         authority, _ = Institution.objects.get_or_create(
             type=Institution.Type.COOPERATION_AUTHORITY,
             country=country,
-            defaults={"name": AUTHORITY_NAMES.get(iso3, f"Cooperation Authority of {country.name_en}")},
+            defaults={
+                "name": AUTHORITY_NAMES.get(iso3, f"Cooperation Authority of {country.name_en}")
+            },
         )
         if iso3 in DESIGNATED:
             mailbox = f"focal-{iso3.lower()}@example.org"

@@ -123,7 +123,9 @@ class InstitutionProfileForm(forms.Form):
 
 
 class PreferencesForm(forms.Form):
-    language = forms.ChoiceField(label=_("Language of pages and e-mails"), choices=settings.LANGUAGES)
+    language = forms.ChoiceField(
+        label=_("Language of pages and e-mails"), choices=settings.LANGUAGES
+    )
     email_kinds = forms.MultipleChoiceField(
         label=_("E-mail me about"),
         choices=User.NotificationKind.choices,

@@ -24,13 +24,13 @@ class TranslatedNameMixin(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def name(self) -> str:
         language = (translation.get_language() or settings.LANGUAGE_CODE)[:2]
         return getattr(self, f"name_{language}", None) or self.name_en
-
-    def __str__(self) -> str:
-        return self.name
 
     @staticmethod
     def name_field() -> str:

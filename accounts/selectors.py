@@ -43,9 +43,9 @@ def designation_overview() -> DesignationOverview:
     Two queries whatever the number of countries: the countries, then their Authorities
     with the latest sign-in of any of the Authority's accounts.
     """
-    authorities = Institution.objects.filter(
-        type=Institution.Type.COOPERATION_AUTHORITY
-    ).annotate(last_activity=Max("members__last_login"))
+    authorities = Institution.objects.filter(type=Institution.Type.COOPERATION_AUTHORITY).annotate(
+        last_activity=Max("members__last_login")
+    )
     countries = list(
         countries_participating().prefetch_related(
             Prefetch("institutions", queryset=authorities, to_attr="authorities")

@@ -123,9 +123,11 @@ def _invitation_create(
     from accounts.tasks import task_send_invitation
 
     email = _clean_email(email)
-    if User.objects.filter(email__iexact=email, is_active=True).exclude(
-        role=Role.FOCAL_POINT, institution=institution
-    ).exists():
+    if (
+        User.objects.filter(email__iexact=email, is_active=True)
+        .exclude(role=Role.FOCAL_POINT, institution=institution)
+        .exists()
+    ):
         raise ValidationError(
             {"email": _("This address already has an active account on CooperaNet.")}
         )

@@ -18,7 +18,9 @@ urlpatterns = [
         name="revoke_invitation",
     ),
     path("dashboard/notifications/", views.inbox, name="inbox"),
-    path("dashboard/notifications/<int:pk>/open/", views.open_notification, name="open_notification"),
+    path(
+        "dashboard/notifications/<int:pk>/open/", views.open_notification, name="open_notification"
+    ),
     path("dashboard/notifications/read-all/", views.read_all_notifications, name="read_all"),
     path("dashboard/preferences/", views.preferences, name="preferences"),
     path("invitation/<str:token>/", views.accept_invitation, name="accept_invitation"),

@@ -70,9 +70,7 @@ def _own_institution(request: HttpRequest) -> Institution:
         "accounts.view_institution_members", institution
     ):
         if account_rules.is_partner_awaiting_vetting(request.user):
-            raise PermissionDenied(
-                _("Your organisation is awaiting vetting by the Secretariat.")
-            )
+            raise PermissionDenied(_("Your organisation is awaiting vetting by the Secretariat."))
         raise Http404
     return institution
 

@@ -47,10 +47,12 @@ def postgres(data_dir: Path) -> Iterator[str]:
     try:
         info = server.get_postmaster_info()
         socket_dir = str(info.socket_dir)
-        server.psql(
-            f"SELECT 'CREATE DATABASE {DATABASE_NAME}' "
+        # A constant database name, no outside input.
+        create = (
+            f"SELECT 'CREATE DATABASE {DATABASE_NAME}' "  # noqa: S608
             f"WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '{DATABASE_NAME}')\\gexec"
         )
+        server.psql(create)
         yield f"postgres://postgres@{quote(socket_dir, safe='')}/{DATABASE_NAME}"
     finally:
         server.cleanup()

@@ -51,9 +51,7 @@ def main() -> int:
                 "",
             ],
         }
-        children = {
-            name: subprocess.Popen(command, env=env) for name, command in commands.items()
-        }
+        children = {name: subprocess.Popen(command, env=env) for name, command in commands.items()}
         print(f"\nCooperaNet is serving http://127.0.0.1:{port}/ (Ctrl-C stops it)\n", flush=True)
         try:
             while all(child.poll() is None for child in children.values()):

@@ -256,7 +256,9 @@ if env_str("EMAIL_URL"):
     EMAIL_HOST_PASSWORD = unquote(_email.password or "")
     EMAIL_USE_TLS = _email.scheme != "smtp+insecure"
 elif PRODUCTION:
-    raise ImproperlyConfigured("EMAIL_URL must be set in production (smtp://user:password@host:port).")
+    raise ImproperlyConfigured(
+        "EMAIL_URL must be set in production (smtp://user:password@host:port)."
+    )
 else:
     # Development: mail is written to the console of `make run`.
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

@@ -31,10 +31,9 @@ def _reference_data(request, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache():
+def _clean_cache() -> None:
     """Rate limits and axes counters live in Redis; every test starts without them."""
     cache.clear()
-    yield
 
 
 @pytest.fixture
@@ -85,7 +84,9 @@ def mission_liaison(db) -> User:
 @pytest.fixture
 def partner(db) -> User:
     institution = factories.PartnerInstitutionFactory(name="Fundación Demo")
-    return factories.UserFactory(email="partner@example.org", role=Role.PARTNER, institution=institution)
+    return factories.UserFactory(
+        email="partner@example.org", role=Role.PARTNER, institution=institution
+    )
 
 
 @pytest.fixture
@@ -128,7 +129,14 @@ def visitor(db):
 
 @pytest.fixture
 def role_users(
-    visitor, focal_point, delegate, mission_liaison, partner, pending_partner, board_member, secretariat
+    visitor,
+    focal_point,
+    delegate,
+    mission_liaison,
+    partner,
+    pending_partner,
+    board_member,
+    secretariat,
 ) -> dict:
     """Every role of DESIGN.md §2, by name, for the permission matrices."""
     return {

@@ -25,7 +25,12 @@ PRODUCTION = {
 def _run(args: list[str], **env: str) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if k not in PRODUCTION}
     return subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, check=False
+        [sys.executable, *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -47,7 +52,11 @@ def test_the_wsgi_entry_point_defaults_to_production():
     env = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k != "DJANGO_ENV"}
     result = subprocess.run(
         [sys.executable, "-c", "import cooperanet.wsgi"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 1
     assert "SECRET_KEY must be set in production" in result.stderr
@@ -65,7 +74,15 @@ def test_production_headers():
         "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS > 0,"
         " s.CONTENT_SECURITY_POLICY['DIRECTIVES']['script-src'])"
     )
-    result = _run(["-c", f"import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'cooperanet.settings'); django.setup(); {code}"], **PRODUCTION)
+    result = _run(
+        [
+            "-c",
+            "import django, os;"
+            "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'cooperanet.settings');"
+            f"django.setup(); {code}",
+        ],
+        **PRODUCTION,
+    )
     assert result.stdout.strip() == "False True True True [\"'self'\"]"
 
 
@@ -87,7 +104,7 @@ class TestCompose:
         assert services["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
 
     def test_commands_name_real_things(self):
-        """The WSGI module and the Celery app the commands name import, and the beat scheduler exists."""
+        """The Celery app, the beat scheduler and the WSGI module the commands name exist."""
         from importlib import import_module
 
         from cooperanet.celery import app

@@ -20,10 +20,16 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "reference"
 def test_member_states():
     assert Country.objects.count() == 35
     assert Country.objects.filter(participates=True).count() == 34
-    assert list(Country.objects.filter(participates=False).values_list("iso3", flat=True)) == ["CUB"]
+    assert list(Country.objects.filter(participates=False).values_list("iso3", flat=True)) == [
+        "CUB"
+    ]
     peru = Country.objects.get(iso3="PER")
     assert (peru.iso2, peru.name_en, peru.name_es, peru.name_pt, peru.name_fr) == (
-        "PE", "Peru", "Perú", "Peru", "Pérou"
+        "PE",
+        "Peru",
+        "Perú",
+        "Peru",
+        "Pérou",
     )
 
 
@@ -45,7 +51,9 @@ def test_focus_areas_and_sdgs():
         assert all(getattr(area, f"name_{lang}") for lang in ("en", "es", "pt", "fr"))
 
 
-@pytest.mark.skipif(not SHARED.exists(), reason="the shared reference folder is not beside the repository")
+@pytest.mark.skipif(
+    not SHARED.exists(), reason="the shared reference folder is not beside the repository"
+)
 @pytest.mark.parametrize(
     ("shipped", "source"),
     [

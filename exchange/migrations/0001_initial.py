@@ -4,44 +4,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='FocusArea',
+            name="FocusArea",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name_en', models.CharField(max_length=200, verbose_name='name (English)')),
-                ('name_es', models.CharField(max_length=200, verbose_name='name (Spanish)')),
-                ('name_pt', models.CharField(max_length=200, verbose_name='name (Portuguese)')),
-                ('name_fr', models.CharField(max_length=200, verbose_name='name (French)')),
-                ('slug', models.SlugField(max_length=60, unique=True, verbose_name='identifier')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name_en", models.CharField(max_length=200, verbose_name="name (English)")),
+                ("name_es", models.CharField(max_length=200, verbose_name="name (Spanish)")),
+                ("name_pt", models.CharField(max_length=200, verbose_name="name (Portuguese)")),
+                ("name_fr", models.CharField(max_length=200, verbose_name="name (French)")),
+                ("slug", models.SlugField(max_length=60, unique=True, verbose_name="identifier")),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
             ],
             options={
-                'verbose_name': 'focus area',
-                'verbose_name_plural': 'focus areas',
-                'ordering': ['position', 'slug'],
+                "verbose_name": "focus area",
+                "verbose_name_plural": "focus areas",
+                "ordering": ["position", "slug"],
             },
         ),
         migrations.CreateModel(
-            name='SDG',
+            name="SDG",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name_en', models.CharField(max_length=200, verbose_name='name (English)')),
-                ('name_es', models.CharField(max_length=200, verbose_name='name (Spanish)')),
-                ('name_pt', models.CharField(max_length=200, verbose_name='name (Portuguese)')),
-                ('name_fr', models.CharField(max_length=200, verbose_name='name (French)')),
-                ('number', models.PositiveSmallIntegerField(unique=True, verbose_name='number')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name_en", models.CharField(max_length=200, verbose_name="name (English)")),
+                ("name_es", models.CharField(max_length=200, verbose_name="name (Spanish)")),
+                ("name_pt", models.CharField(max_length=200, verbose_name="name (Portuguese)")),
+                ("name_fr", models.CharField(max_length=200, verbose_name="name (French)")),
+                ("number", models.PositiveSmallIntegerField(unique=True, verbose_name="number")),
             ],
             options={
-                'verbose_name': 'Sustainable Development Goal',
-                'verbose_name_plural': 'Sustainable Development Goals',
-                'ordering': ['number'],
+                "verbose_name": "Sustainable Development Goal",
+                "verbose_name_plural": "Sustainable Development Goals",
+                "ordering": ["number"],
             },
         ),
     ]

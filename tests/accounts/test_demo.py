@@ -39,13 +39,25 @@ def test_seed_creates_the_demo(monkeypatch):
     authorities = Institution.objects.filter(type=Institution.Type.COOPERATION_AUTHORITY)
     assert authorities.count() == 34
     designated = authorities.filter(designation_status=Institution.Designation.DESIGNATED)
-    assert sorted(designated.values_list("country__iso3", flat=True)) == ["ARG", "CHL", "CRI", "PER", "URY"]
+    assert sorted(designated.values_list("country__iso3", flat=True)) == [
+        "ARG",
+        "CHL",
+        "CRI",
+        "PER",
+        "URY",
+    ]
     peru = User.objects.get(email="focal-per@example.org")
     assert (peru.role, peru.institution.country.iso3) == (User.Role.FOCAL_POINT, "PER")
     assert peru.check_password("demo-password-2026")
     partner = User.objects.get(email="partner@example.org")
-    assert (partner.institution.name, partner.institution.vetting_status) == ("Formato Educativo", "vetted")
-    for email, role in (("board@example.org", "board_member"), ("secretariat@example.org", "secretariat")):
+    assert (partner.institution.name, partner.institution.vetting_status) == (
+        "Formato Educativo",
+        "vetted",
+    )
+    for email, role in (
+        ("board@example.org", "board_member"),
+        ("secretariat@example.org", "secretariat"),
+    ):
         user = User.objects.get(email=email)
         assert (user.role, user.is_staff) == (role, True)
         assert Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
@@ -58,7 +70,10 @@ def test_the_demo_totp_secret_signs_in(client, monkeypatch):
 
     monkeypatch.setenv("DEMO_TOTP_SECRET", SECRET)
     _seed("--password", "demo-password-2026")
-    response = client.post(reverse("account_login"), {"login": "secretariat@example.org", "password": "demo-password-2026"})
+    response = client.post(
+        reverse("account_login"),
+        {"login": "secretariat@example.org", "password": "demo-password-2026"},
+    )
     assert response["Location"] == reverse("mfa_authenticate")
     code = format_hotp_value(hotp_value(SECRET, int(time.time()) // 30))
     client.post(reverse("mfa_authenticate"), {"code": code})

@@ -85,7 +85,9 @@ def test_revoked_delegate_has_no_rights(delegate, peru):
 
 
 def _designate(user, ctx):
-    services.focal_point_designate(institution=ctx["chile"], mailbox="new@chile.example.org", by=user)
+    services.focal_point_designate(
+        institution=ctx["chile"], mailbox="new@chile.example.org", by=user
+    )
 
 
 def _vet(user, ctx):

@@ -54,7 +54,9 @@ class TestDesignation:
         invitation.refresh_from_db()
         assert (invitation.status, invitation.user) == (Invitation.Status.ACCEPTED, user)
 
-    def test_redesignation_after_rotation_keeps_the_institution(self, secretariat, focal_point, peru):
+    def test_redesignation_after_rotation_keeps_the_institution(
+        self, secretariat, focal_point, peru
+    ):
         invitation = services.focal_point_designate(
             institution=peru, mailbox="cooperacion-nueva@apci.example.org", by=secretariat
         )
@@ -81,7 +83,9 @@ class TestDesignation:
         assert "institution" in error.value.message_dict
         assert Invitation.objects.count() == 0
 
-    @pytest.mark.parametrize("mailbox", ["", "not-an-email", "a@b", "ana@@example.org", "<script>@x.org"])
+    @pytest.mark.parametrize(
+        "mailbox", ["", "not-an-email", "a@b", "ana@@example.org", "<script>@x.org"]
+    )
     def test_malformed_mailbox_changes_nothing(self, secretariat, mailbox):
         chile = factories.AuthorityFactory(country=factories.country("CHL"))
         with pytest.raises(ValidationError) as error:
@@ -95,25 +99,37 @@ class TestDesignation:
 
 
 class TestInvitations:
-    def test_delegate_joins_and_focal_point_is_notified(self, focal_point, peru, django_capture_on_commit_callbacks):
-        invitation = services.delegate_invite(institution=peru, email="rosa@apci.example.org", by=focal_point)
+    def test_delegate_joins_and_focal_point_is_notified(
+        self, focal_point, peru, django_capture_on_commit_callbacks
+    ):
+        invitation = services.delegate_invite(
+            institution=peru, email="rosa@apci.example.org", by=focal_point
+        )
         with django_capture_on_commit_callbacks(execute=True):
             delegate = _accept(invitation, name="Rosa Mamani")
-        assert (delegate.role, delegate.institution, delegate.full_name) == (Role.DELEGATE, peru, "Rosa Mamani")
+        assert (delegate.role, delegate.institution, delegate.full_name) == (
+            Role.DELEGATE,
+            peru,
+            "Rosa Mamani",
+        )
         notification = Notification.objects.get(recipient=focal_point)
         assert notification.kind == User.NotificationKind.DELEGATE_JOINED
         assert notification.params == {"name": "Rosa Mamani", "email": "rosa@apci.example.org"}
         assert [m.to for m in mail.outbox] == [["focal-per@example.org"]]
 
     def test_delegate_must_give_a_name(self, focal_point, peru):
-        invitation = services.delegate_invite(institution=peru, email="rosa@apci.example.org", by=focal_point)
+        invitation = services.delegate_invite(
+            institution=peru, email="rosa@apci.example.org", by=focal_point
+        )
         with pytest.raises(ValidationError) as error:
             _accept(invitation, name="  ")
         assert error.value.message_dict == {"full_name": ["Enter your full name."]}
         assert not User.objects.filter(email="rosa@apci.example.org").exists()
 
     def test_weak_password_is_refused(self, focal_point, peru):
-        invitation = services.delegate_invite(institution=peru, email="rosa@apci.example.org", by=focal_point)
+        invitation = services.delegate_invite(
+            institution=peru, email="rosa@apci.example.org", by=focal_point
+        )
         with pytest.raises(ValidationError):
             _accept(invitation, password="short")
         invitation.refresh_from_db()
@@ -121,8 +137,12 @@ class TestInvitations:
         assert not User.objects.filter(email="rosa@apci.example.org").exists()
 
     def test_expired_invitation_is_refused(self, focal_point, peru):
-        invitation = services.delegate_invite(institution=peru, email="rosa@apci.example.org", by=focal_point)
-        Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+        invitation = services.delegate_invite(
+            institution=peru, email="rosa@apci.example.org", by=focal_point
+        )
+        Invitation.objects.filter(pk=invitation.pk).update(
+            expires_at=timezone.now() - timedelta(minutes=1)
+        )
         with pytest.raises(ValidationError) as error:
             _accept(invitation)
         assert error.value.messages == [
@@ -131,20 +151,31 @@ class TestInvitations:
         assert not User.objects.filter(email="rosa@apci.example.org").exists()
 
     def test_used_and_revoked_invitations_are_refused(self, focal_point, peru):
-        used = services.delegate_invite(institution=peru, email="rosa@apci.example.org", by=focal_point)
+        used = services.delegate_invite(
+            institution=peru, email="rosa@apci.example.org", by=focal_point
+        )
         _accept(used)
         with pytest.raises(ValidationError, match="already been used"):
             _accept(used)
-        withdrawn = services.delegate_invite(institution=peru, email="juan@apci.example.org", by=focal_point)
+        withdrawn = services.delegate_invite(
+            institution=peru, email="juan@apci.example.org", by=focal_point
+        )
         services.invitation_revoke(invitation=withdrawn, by=focal_point)
         with pytest.raises(ValidationError, match="withdrawn"):
             _accept(withdrawn)
 
     def test_a_new_invitation_replaces_the_pending_one(self, focal_point, peru):
-        first = services.delegate_invite(institution=peru, email="rosa@apci.example.org", by=focal_point)
-        second = services.delegate_invite(institution=peru, email="ROSA@apci.example.org", by=focal_point)
+        first = services.delegate_invite(
+            institution=peru, email="rosa@apci.example.org", by=focal_point
+        )
+        second = services.delegate_invite(
+            institution=peru, email="ROSA@apci.example.org", by=focal_point
+        )
         first.refresh_from_db()
-        assert (first.status, second.status) == (Invitation.Status.REVOKED, Invitation.Status.PENDING)
+        assert (first.status, second.status) == (
+            Invitation.Status.REVOKED,
+            Invitation.Status.PENDING,
+        )
 
     def test_cannot_invite_an_existing_account(self, focal_point, partner, peru):
         with pytest.raises(ValidationError) as error:
@@ -154,8 +185,12 @@ class TestInvitations:
         }
 
     def test_expiry_job_marks_old_invitations(self, focal_point, peru):
-        old = services.delegate_invite(institution=peru, email="rosa@apci.example.org", by=focal_point)
-        fresh = services.delegate_invite(institution=peru, email="juan@apci.example.org", by=focal_point)
+        old = services.delegate_invite(
+            institution=peru, email="rosa@apci.example.org", by=focal_point
+        )
+        fresh = services.delegate_invite(
+            institution=peru, email="juan@apci.example.org", by=focal_point
+        )
         Invitation.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(hours=1))
         assert services.invitations_expire() == 1
         old.refresh_from_db()
@@ -163,11 +198,15 @@ class TestInvitations:
         assert (old.status, fresh.status) == (Invitation.Status.EXPIRED, Invitation.Status.PENDING)
 
     def test_staff_invitations(self, secretariat, mission_liaison):
-        board = services.staff_invite(email="jd@example.org", role=Role.BOARD_MEMBER, by=secretariat)
+        board = services.staff_invite(
+            email="jd@example.org", role=Role.BOARD_MEMBER, by=secretariat
+        )
         user = _accept(board, name="Junta Directiva")
         assert (user.role, user.is_staff, user.institution) == (Role.BOARD_MEMBER, True, None)
         with pytest.raises(ValidationError) as error:
-            services.staff_invite(email="liaison@example.org", role=Role.MISSION_LIAISON, by=secretariat)
+            services.staff_invite(
+                email="liaison@example.org", role=Role.MISSION_LIAISON, by=secretariat
+            )
         assert error.value.message_dict == {
             "institution": ["A mission liaison belongs to a Permanent Mission."]
         }
@@ -207,12 +246,16 @@ class TestDelegates:
 
 
 class TestPartners:
-    def test_vetting_notifies_the_partner(self, secretariat, pending_partner, django_capture_on_commit_callbacks):
+    def test_vetting_notifies_the_partner(
+        self, secretariat, pending_partner, django_capture_on_commit_callbacks
+    ):
         with django_capture_on_commit_callbacks(execute=True):
             services.partner_vet(institution=pending_partner.institution, by=secretariat)
         pending_partner.refresh_from_db()
         assert pending_partner.institution.vetting_status == Institution.Vetting.VETTED
-        assert pending_partner.has_perm("accounts.edit_institution_profile", pending_partner.institution)
+        assert pending_partner.has_perm(
+            "accounts.edit_institution_profile", pending_partner.institution
+        )
         notification = Notification.objects.get(recipient=pending_partner)
         assert notification.kind == User.NotificationKind.PARTNER_VETTED
         assert len(mail.outbox) == 1
@@ -222,7 +265,10 @@ class TestPartners:
         services.partner_reject(institution=pending_partner.institution, by=secretariat)
         pending_partner.institution.refresh_from_db()
         assert pending_partner.institution.vetting_status == Institution.Vetting.REJECTED
-        assert Notification.objects.get(recipient=pending_partner).kind == User.NotificationKind.PARTNER_REJECTED
+        assert (
+            Notification.objects.get(recipient=pending_partner).kind
+            == User.NotificationKind.PARTNER_REJECTED
+        )
 
     def test_an_authority_is_not_vetted(self, secretariat, peru):
         with pytest.raises(ValidationError, match="Only partner organisations"):
@@ -230,7 +276,9 @@ class TestPartners:
 
 
 class TestNotifications:
-    def test_opt_out_keeps_the_inbox_but_skips_the_mail(self, partner, django_capture_on_commit_callbacks):
+    def test_opt_out_keeps_the_inbox_but_skips_the_mail(
+        self, partner, django_capture_on_commit_callbacks
+    ):
         services.user_update_preferences(
             user=partner, language="es", email_opt_outs=[User.NotificationKind.PARTNER_VETTED]
         )
@@ -255,7 +303,10 @@ class TestNotifications:
             )
         notification.refresh_from_db()
         assert notification.email_status == Notification.EmailStatus.SENT
-        assert mail.outbox[0].subject == "[CooperaNet] Fundación Demo est désormais un partenaire vérifié"
+        assert (
+            mail.outbox[0].subject
+            == "[CooperaNet] Fundación Demo est désormais un partenaire vérifié"
+        )
         assert "http://127.0.0.1:8000/dashboard/" in mail.outbox[0].body
 
     def test_only_the_recipient_marks_as_read(self, partner, focal_point):

@@ -59,7 +59,9 @@ class TestPartnerSignup:
     def test_unverified_partner_cannot_sign_in(self, client):
         client.post(SIGNUP, _signup_data())
         client.logout()
-        response = client.post(LOGIN, {"login": "maria@fundacion.example.org", "password": "a-long-sign-up-password"})
+        response = client.post(
+            LOGIN, {"login": "maria@fundacion.example.org", "password": "a-long-sign-up-password"}
+        )
         assert response["Location"] == reverse("account_email_verification_sent")
         assert client.get(reverse("accounts:dashboard")).status_code == 302
 
@@ -67,7 +69,9 @@ class TestPartnerSignup:
         client.post(SIGNUP, _signup_data())
         key = re.search(r"/accounts/confirm-email/([^/\s]+)/", mail.outbox[0].body).group(1)
         client.post(reverse("account_confirm_email", args=[key]))
-        response = client.post(LOGIN, {"login": "maria@fundacion.example.org", "password": "a-long-sign-up-password"})
+        response = client.post(
+            LOGIN, {"login": "maria@fundacion.example.org", "password": "a-long-sign-up-password"}
+        )
         assert response["Location"] == reverse("accounts:dashboard")
         dashboard = client.get(reverse("accounts:dashboard")).content.decode()
         assert "Your organisation is awaiting vetting" in dashboard
@@ -190,7 +194,9 @@ class TestAdmin:
         assert peru.name != "Hacked"
         assert client.get(f"/admin/accounts/institution/{peru.pk}/designate/").status_code == 403
 
-    def test_secretariat_designates_from_the_admin(self, client, secretariat, django_capture_on_commit_callbacks):
+    def test_secretariat_designates_from_the_admin(
+        self, client, secretariat, django_capture_on_commit_callbacks
+    ):
         chile = factories.AuthorityFactory(country=factories.country("CHL"))
         client.force_login(secretariat)
         url = f"/admin/accounts/institution/{chile.pk}/designate/"
@@ -204,7 +210,9 @@ class TestAdmin:
         assert chile.designation_status == Institution.Designation.INVITED
         assert mail.outbox[0].to == ["agci@example.org"]
 
-    def test_secretariat_vets_partners_with_an_admin_action(self, client, secretariat, pending_partner):
+    def test_secretariat_vets_partners_with_an_admin_action(
+        self, client, secretariat, pending_partner
+    ):
         client.force_login(secretariat)
         client.post(
             "/admin/accounts/institution/",

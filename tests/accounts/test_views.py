@@ -69,7 +69,9 @@ class TestDesignationDashboard:
             response = client.get(self.url)
         assert response.status_code == 200
 
-    @pytest.mark.parametrize("role", ["visitor", "focal_point", "delegate", "partner", "mission_liaison"])
+    @pytest.mark.parametrize(
+        "role", ["visitor", "focal_point", "delegate", "partner", "mission_liaison"]
+    )
     def test_refused_to_others(self, client, role_users, role):
         user = role_users[role]
         if user.is_authenticated:
@@ -85,7 +87,9 @@ class TestDesignationDashboard:
 class TestInstitutionPage:
     url = reverse("accounts:institution")
 
-    def test_focal_point_invites_a_delegate(self, client, focal_point, django_capture_on_commit_callbacks):
+    def test_focal_point_invites_a_delegate(
+        self, client, focal_point, django_capture_on_commit_callbacks
+    ):
         client.force_login(focal_point)
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(self.url, {"action": "invite", "email": "rosa@apci.example.org"})
@@ -118,7 +122,11 @@ class TestInstitutionPage:
         client.force_login(delegate)
         response = client.post(
             self.url,
-            {"action": "profile", "website": "apci.gob.pe", "description": "<script>alert(1)</script>"},
+            {
+                "action": "profile",
+                "website": "apci.gob.pe",
+                "description": "<script>alert(1)</script>",
+            },
         )
         assert response.status_code == 302
         peru.refresh_from_db()
@@ -140,7 +148,9 @@ class TestInstitutionPage:
     @pytest.mark.parametrize("delegates", [1, 5])
     def test_query_count(self, client, focal_point, peru, django_assert_num_queries, delegates):
         factories.UserFactory.create_batch(delegates, role=User.Role.DELEGATE, institution=peru)
-        factories.InvitationFactory.create_batch(delegates, institution=peru, invited_by=focal_point)
+        factories.InvitationFactory.create_batch(
+            delegates, institution=peru, invited_by=focal_point
+        )
         client.force_login(focal_point)
         client.get(self.url)
         # session, user, institution, unread count, country, people, invitations
@@ -190,7 +200,11 @@ class TestAcceptInvitation:
         invitation = factories.InvitationFactory(institution=peru)
         response = client.post(
             invitation.get_absolute_url(),
-            {"full_name": "Rosa", "password1": "a-long-password-1", "password2": "a-long-password-2"},
+            {
+                "full_name": "Rosa",
+                "password1": "a-long-password-1",
+                "password2": "a-long-password-2",
+            },
         )
         assert response.status_code == 400
         assert response.context["form"].errors == {"password2": ["The two passwords differ."]}
@@ -215,7 +229,9 @@ class TestAcceptInvitation:
         )
         assert response.status_code == 302
         assert response["Location"] == reverse("account_login")
-        response = client.post(reverse("account_login"), {"login": invitation.email, "password": password})
+        response = client.post(
+            reverse("account_login"), {"login": invitation.email, "password": password}
+        )
         assert response.status_code == 302
         assert response["Location"] == reverse("accounts:dashboard")
 

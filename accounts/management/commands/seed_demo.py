@@ -1,10 +1,10 @@
 import os
 import secrets
 
+from allauth.mfa.totp.internal.auth import generate_totp_secret
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import demo
-from allauth.mfa.totp.internal.auth import generate_totp_secret
 
 
 class Command(BaseCommand):
@@ -24,7 +24,9 @@ class Command(BaseCommand):
         password = password or secrets.token_urlsafe(12)
         totp_given = os.environ.get("DEMO_TOTP_SECRET", "")
         try:
-            totp_secret = demo.check_totp_secret(totp_given) if totp_given else generate_totp_secret()
+            totp_secret = (
+                demo.check_totp_secret(totp_given) if totp_given else generate_totp_secret()
+            )
             result = demo.seed(password=password, totp_secret=totp_secret, force_password=explicit)
         except demo.DemoError as error:
             raise CommandError(str(error)) from None
