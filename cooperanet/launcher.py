@@ -22,7 +22,15 @@ def _manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([PYTHON, "manage.py", *args], env=env, check=True)
 
 
+def _stop(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # Ctrl-C and a service manager's SIGTERM both stop everything cleanly, even where the
+    # shell started us with SIGINT ignored (a background job).
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     port = os.environ.get("PORT", "8000")
     with services() as service_env:
         env = {**os.environ, "DJANGO_ENV": os.environ.get("DJANGO_ENV", "development")}
