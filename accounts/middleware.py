@@ -22,7 +22,7 @@ class UserLanguageMiddleware:
         if (
             user is not None
             and user.is_authenticated
-            and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES
+            and not request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
             and not request.path.startswith("/api/")
         ):
             translation.activate(user.language)

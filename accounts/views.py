@@ -6,6 +6,7 @@ Thin: they read through selectors, write through services and name the permissio
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -253,7 +254,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, _("Your preferences were saved."))
         response = redirect("accounts:preferences")
-        response.delete_cookie("django_language")
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
         return response
     return render(request, "accounts/preferences.html", {"form": form})
 

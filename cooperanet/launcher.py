@@ -70,6 +70,7 @@ def main() -> int:
         except KeyboardInterrupt:
             code = 0
         finally:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             for child in children.values():
                 if child.poll() is None:
                     child.send_signal(signal.SIGTERM)
