@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,6 +21,15 @@ PYTHON = sys.executable
 
 def _manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([PYTHON, "manage.py", *args], env=env, check=True)
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
 
 
 def _stop(signum, frame) -> None:
@@ -46,7 +56,15 @@ def main() -> int:
 
         celery = [PYTHON, "-m", "celery", "--app", "cooperanet", "--quiet"]
         commands = {
-            "web": [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            # migrate just ran the system checks.
+            "web": [
+                PYTHON,
+                "manage.py",
+                "runserver",
+                f"127.0.0.1:{port}",
+                "--noreload",
+                "--skip-checks",
+            ],
             "worker": [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"],
             "beat": [
                 *celery,
@@ -59,9 +77,16 @@ def main() -> int:
                 "",
             ],
         }
-        children = {name: subprocess.Popen(command, env=env) for name, command in commands.items()}
-        print(f"\nCooperaNet is serving http://127.0.0.1:{port}/ (Ctrl-C stops it)\n", flush=True)
+        # The web server starts first, so that on two cores the first page is not kept
+        # waiting by the worker and beat loading Django beside it.
+        children = {"web": subprocess.Popen(commands.pop("web"), env=env)}
         try:
+            _wait_for_port(int(port), children["web"])
+            print(
+                f"\nCooperaNet is serving http://127.0.0.1:{port}/ (Ctrl-C stops it)\n", flush=True
+            )
+            for name, command in commands.items():
+                children[name] = subprocess.Popen(command, env=env)
             while all(child.poll() is None for child in children.values()):
                 time.sleep(0.5)
             stopped = [name for name, child in children.items() if child.poll() is not None]
