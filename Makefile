@@ -25,7 +25,7 @@ test: $(BIN)/.synced
 lint: $(BIN)/.synced
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	DJANGO_ENV=test $(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_ENV=test $(BIN)/python -W ignore::RuntimeWarning manage.py makemigrations --check --dry-run
 
 fmt: $(BIN)/.synced
 	$(BIN)/ruff check --fix .
