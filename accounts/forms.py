@@ -39,7 +39,14 @@ class PartnerSignupForm(forms.Form):
         required=False,
         help_text=_("Where the organisation is based, if in a Member State."),
     )
-    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+    # A text input: browsers would refuse "example.org" in a type=url field before the
+    # server could accept it as https://example.org.
+    website = forms.URLField(
+        label=_("Website"),
+        required=False,
+        assume_scheme="https",
+        widget=forms.TextInput(attrs={"inputmode": "url", "autocomplete": "url"}),
+    )
     accept_principles = forms.BooleanField(
         label=_(
             "I act in good faith for this organisation and accept the principles of "

@@ -34,10 +34,17 @@ class RequireMFAMiddleware:
     """Secretariat and board members must have a second factor before anything else.
 
     Until they set one up, every page sends them to the TOTP set-up page; the pages of
-    that set-up, signing out and static files stay reachable.
+    that set-up (with allauth's password confirmation), signing out, the language switch
+    and static files stay reachable.
     """
 
-    allowed_prefixes = ("/accounts/", "/i18n/", "/static/", "/media/", "/favicon.ico")
+    allowed_prefixes = (
+        "/accounts/2fa/",
+        "/accounts/reauthenticate/",
+        "/accounts/logout/",
+        "/i18n/",
+        "/static/",
+    )
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -12,10 +12,6 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an asyncio event loop in the test thread, so Django would see
-# an "async context" and refuse ORM calls from the test code; the code is in fact synchronous.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -35,22 +31,35 @@ SKIP_SUMMARY = (
 TIMEOUT_MS = 10_000
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """Debian's chromium, shared by every browser test of this package.
+
+    Playwright's sync API keeps an asyncio event loop running in the test thread while it is
+    started, so Django sees an "async context" and refuses ORM calls from the (synchronous)
+    test code unless DJANGO_ALLOW_ASYNC_UNSAFE is set. Both last exactly as long as the
+    browser tests: package scope stops Playwright once the last of them is done, and the
+    variable is removed again, so later tests (and the subprocesses they start, e.g.
+    `check --deploy`, which rejects the variable) run as usual.
+    """
     if not CHROMIUM.exists():
         if os.environ.get("CI") == "true":
-            pytest.fail("Debian chromium is missing at /usr/bin/chromium; CI must run the browser tests")
+            pytest.fail(
+                "Debian chromium is missing at /usr/bin/chromium; CI must run the browser tests"
+            )
         pytest.skip(SKIP_REASON)
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+            try:
+                yield browser
+            finally:
+                browser.close()
 
 
 @pytest.fixture
@@ -74,33 +83,6 @@ def new_page(browser, live_server):
 def page(new_page):
     """A page in a fresh browser context whose relative URLs go to the live server."""
     return new_page()
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    """Put the reference data back once the live-server test has flushed the database.
-
-    A live-server test runs as a TransactionTestCase, which empties every table when it ends,
-    including the countries and other rows that data migrations load. ``serialized_rollback``
-    reloads them before each browser test; reloading them after the flush as well keeps the
-    database complete for whatever runs next, and for the next run under ``--reuse-db``.
-    """
-    result = yield
-    if item.get_closest_marker("e2e") is not None:
-        _restore_reference_data(item)
-    return result
-
-
-def _restore_reference_data(item) -> None:
-    from django.db import connections
-    from pytest_django.plugin import blocking_manager_key
-
-    connection = connections["default"]
-    contents = getattr(connection, "_test_serialized_contents", None)
-    if not contents:
-        return
-    with item.config.stash[blocking_manager_key].unblock():
-        connection.creation.deserialize_db_from_string(contents)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
