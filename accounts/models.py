@@ -192,6 +192,16 @@ class User(AbstractUser):
         PARTNER_REJECTED = "partner_rejected", _("My organisation was not accepted")
         DELEGATE_JOINED = "delegate_joined", _("A delegate joined my institution")
         FOCAL_POINT_DESIGNATED = "focal_point_designated", _("My country's account was designated")
+        LISTING_APPROVED = "listing_approved", _("A listing of mine was published")
+        LISTING_RETURNED = "listing_returned", _("A listing of mine was returned with comments")
+        LISTING_REJECTED = "listing_rejected", _("A listing of mine was rejected")
+        LISTING_ARCHIVED = "listing_archived", _("A listing of mine was archived")
+        LISTING_EXPIRED = "listing_expired", _("A listing of mine expired")
+        REVISION_APPROVED = "revision_approved", _("A change to my listing was approved")
+        REVISION_RETURNED = "revision_returned", _("A change to my listing was returned")
+        REVISION_REJECTED = "revision_rejected", _("A change to my listing was rejected")
+        INTEREST_EXPRESSED = "interest_expressed", _("An institution is interested in my listing")
+        CONNECTION_UPDATED = "connection_updated", _("A connection moved forward")
 
     username = None
     first_name = None

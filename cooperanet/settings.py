@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "csp",
     "django_celery_beat",
     "django_htmx",
+    "pgtrigger",
+    "pghistory",
     "rules.apps.AutodiscoverRulesConfig",
     "template_partials",
     "accounts",
@@ -284,6 +286,10 @@ CELERY_BEAT_SCHEDULE = {
     "expire-invitations": {
         "task": "accounts.expire_invitations",
         "schedule": crontab(minute=15, hour="*/1"),
+    },
+    "expire-listings": {
+        "task": "exchange.expire_listings",
+        "schedule": crontab(minute=30, hour=2),
     },
 }
 

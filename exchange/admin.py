@@ -1,6 +1,21 @@
-from django.contrib import admin
+"""The Secretariat's moderation in the admin. Every decision goes through exchange.services;
+content is read-only here (publishers edit, the Secretariat decides)."""
 
-from exchange.models import SDG, FocusArea
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from exchange import services
+from exchange.forms import ModerationCommentForm
+from exchange.models import SDG, Connection, FocusArea, Listing, ListingRevision
+from exchange.revisions import revision_diff
 
 
 @admin.register(FocusArea)
@@ -14,3 +29,206 @@ class FocusAreaAdmin(admin.ModelAdmin):
 class SDGAdmin(admin.ModelAdmin):
     list_display = ["number", "name_en"]
     search_fields = ["name_en", "name_es", "name_pt", "name_fr"]
+
+
+class WaitingFilter(admin.SimpleListFilter):
+    title = _("waiting for")
+    parameter_name = "waiting"
+    field = "submitted_at"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("week", _("less than a week")),
+            ("month", _("one week to a month")),
+            ("older", _("more than a month")),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        week, month = now - datetime.timedelta(days=7), now - datetime.timedelta(days=30)
+        ranges = {
+            "week": {f"{self.field}__gte": week},
+            "month": {f"{self.field}__lt": week, f"{self.field}__gte": month},
+            "older": {f"{self.field}__lt": month},
+        }
+        return queryset.filter(**ranges[self.value()]) if self.value() in ranges else queryset
+
+
+class RevisionWaitingFilter(WaitingFilter):
+    field = "created"
+
+
+class CommentedActionsMixin:
+    """Return and reject ask for a comment on an intermediate page first."""
+
+    comment_template = "admin/exchange/comment_action.html"
+
+    def _with_comment(self, request, queryset, *, action: str, title, service, done):
+        form = ModerationCommentForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            self._decide(request, queryset, service, done, comment=form.cleaned_data["comment"])
+            return None
+        return TemplateResponse(
+            request,
+            self.comment_template,
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "objects": queryset,
+                "form": form,
+                "action": action,
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    def _decide(self, request, queryset, service, done, **kwargs):
+        count = 0
+        for obj in queryset:
+            try:
+                service(**{self.service_argument: obj}, by=request.user, **kwargs)
+            except ValidationError as error:
+                self.message_user(request, f"{obj}: {' '.join(error.messages)}", messages.ERROR)
+            else:
+                count += 1
+        if count:
+            self.message_user(request, done(count), messages.SUCCESS)
+
+
+@admin.register(Listing)
+class ListingAdmin(CommentedActionsMixin, admin.ModelAdmin):
+    service_argument = "listing"
+    list_display = ["title", "kind", "country", "institution", "status", "submitted_at"]
+    list_filter = ["status", "kind", "publisher_type", WaitingFilter, "country"]
+    list_select_related = ["country", "institution"]
+    search_fields = ["title", "institution__name", "external_ref"]
+    date_hierarchy = "submitted_at"
+    actions = ["approve", "return_with_comment", "reject", "archive"]
+    fields = readonly_fields = [
+        "kind", "status", "title", "summary", "description", "language", "institution",
+        "country", "publisher_type", "created_by", "focus_areas", "sdgs", "modality",
+        "cooperation_type", "stage", "beneficiary_countries", "beneficiary_regions",
+        "duration_months", "cost_sharing", "contact_name", "contact_email", "external_ref",
+        "review_by", "moderation_comment", "created", "updated", "submitted_at", "published_at",
+    ]  # fmt: skip
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Approve and publish"), permissions=["moderate"])
+    def approve(self, request, queryset):
+        self._decide(
+            request,
+            queryset,
+            services.listing_approve,
+            lambda n: ngettext("%d listing published.", "%d listings published.", n) % n,
+        )
+
+    @admin.action(description=_("Return with a comment"), permissions=["moderate"])
+    def return_with_comment(self, request, queryset):
+        return self._with_comment(
+            request,
+            queryset,
+            action="return_with_comment",
+            title=_("Return to the publisher with a comment"),
+            service=services.listing_return,
+            done=lambda n: ngettext("%d listing returned.", "%d listings returned.", n) % n,
+        )
+
+    @admin.action(description=_("Reject with a comment"), permissions=["moderate"])
+    def reject(self, request, queryset):
+        return self._with_comment(
+            request,
+            queryset,
+            action="reject",
+            title=_("Reject, saying why"),
+            service=services.listing_reject,
+            done=lambda n: ngettext("%d listing rejected.", "%d listings rejected.", n) % n,
+        )
+
+    @admin.action(description=_("Archive"), permissions=["moderate"])
+    def archive(self, request, queryset):
+        self._decide(
+            request,
+            queryset,
+            services.listing_archive,
+            lambda n: ngettext("%d listing archived.", "%d listings archived.", n) % n,
+        )
+
+    def has_moderate_permission(self, request) -> bool:
+        return request.user.has_perm("exchange.moderate_listing")
+
+
+@admin.register(ListingRevision)
+class ListingRevisionAdmin(CommentedActionsMixin, admin.ModelAdmin):
+    service_argument = "revision"
+    list_display = ["listing", "status", "submitted_by", "created"]
+    list_filter = ["status", "listing__kind", RevisionWaitingFilter, "listing__country"]
+    list_select_related = ["listing", "submitted_by"]
+    search_fields = ["listing__title"]
+    readonly_fields = ["listing", "status", "submitted_by", "comment", "created", "decided_at"]
+    exclude = ["data"]
+    change_form_template = "admin/exchange/listingrevision/change_form.html"
+    actions = ["approve", "return_with_comment", "reject"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        revision = self.get_object(request, object_id)
+        extra = {"diff": revision_diff(revision) if revision else []}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    @admin.action(description=_("Approve the changes"), permissions=["moderate"])
+    def approve(self, request, queryset):
+        self._decide(
+            request,
+            queryset,
+            services.revision_approve,
+            lambda n: ngettext("%d revision approved.", "%d revisions approved.", n) % n,
+        )
+
+    @admin.action(description=_("Return with a comment"), permissions=["moderate"])
+    def return_with_comment(self, request, queryset):
+        return self._with_comment(
+            request,
+            queryset,
+            action="return_with_comment",
+            title=_("Return the changes with a comment"),
+            service=services.revision_return,
+            done=lambda n: ngettext("%d revision returned.", "%d revisions returned.", n) % n,
+        )
+
+    @admin.action(description=_("Reject with a comment"), permissions=["moderate"])
+    def reject(self, request, queryset):
+        return self._with_comment(
+            request,
+            queryset,
+            action="reject",
+            title=_("Reject the changes, saying why"),
+            service=services.revision_reject,
+            done=lambda n: ngettext("%d revision rejected.", "%d revisions rejected.", n) % n,
+        )
+
+    def has_moderate_permission(self, request) -> bool:
+        return request.user.has_perm("exchange.moderate_listing")
+
+
+@admin.register(Connection)
+class ConnectionAdmin(admin.ModelAdmin):
+    list_display = ["listing", "institution", "status", "updated"]
+    list_filter = ["status"]
+    list_select_related = ["listing", "institution"]
+    readonly_fields = ["listing", "institution", "created_by", "message", "status", "created"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,11 +1,48 @@
-"""Reference data of the exchange: focus areas and Sustainable Development Goals."""
+"""The cooperation exchange: reference data, listings (offers and needs), their documents,
+revisions and history, and the connections that grow from expressed interest."""
 
 from __future__ import annotations
 
+import pghistory
+import pgtrigger
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import TranslatedNameMixin
+from accounts.models import Country, Institution, TranslatedNameMixin
+from exchange.text import ACCENTED, PLAIN
+
+
+def _folded(column: str) -> str:
+    return f"lower(translate(coalesce(NEW.{column}, ''), '{ACCENTED}', '{PLAIN}'))"
+
+
+# Kept by PostgreSQL itself, so that every write (bulk ones included) updates the search
+# fields: the listing's own language configuration for stemming, 'simple' for names.
+SEARCH_TRIGGER_SQL = f"""
+    NEW.search_text := {_folded("title")} || ' ' || {_folded("summary")};
+    NEW.search_vector :=
+        setweight(to_tsvector(cfg, {_folded("title")}), 'A')
+        || setweight(to_tsvector(cfg, {_folded("summary")}), 'B')
+        || setweight(to_tsvector(cfg, {_folded("description")}), 'C')
+        || setweight(to_tsvector('simple'::regconfig, {_folded("title")} || ' ' ||
+            lower(translate(coalesce(
+                (SELECT name FROM accounts_institution WHERE id = NEW.institution_id), ''),
+                '{ACCENTED}', '{PLAIN}'))), 'D');
+    RETURN NEW;
+"""
+SEARCH_TRIGGER_DECLARE = [
+    (
+        "cfg",
+        "regconfig := CASE NEW.language WHEN 'es' THEN 'spanish'::regconfig "
+        "WHEN 'pt' THEN 'portuguese'::regconfig WHEN 'fr' THEN 'french'::regconfig "
+        "ELSE 'english'::regconfig END",
+    )
+]
 
 
 class FocusArea(TranslatedNameMixin):
@@ -32,3 +69,334 @@ class SDG(TranslatedNameMixin):
 
     def __str__(self) -> str:
         return f"{self.number}. {self.name}"
+
+
+class Listing(models.Model):
+    """A cooperation offer or need, published by an institution after moderation."""
+
+    class Kind(models.TextChoices):
+        OFFER = "offer", _("Offer")
+        NEED = "need", _("Need")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted for review")
+        RETURNED = "returned", _("Returned with comments")
+        PUBLISHED = "published", _("Published")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        EXPIRED = "expired", _("Expired")
+        ARCHIVED = "archived", _("Archived")
+
+    class Language(models.TextChoices):
+        EN = "en", _("English")
+        ES = "es", _("Spanish")
+        PT = "pt", _("Portuguese")
+        FR = "fr", _("French")
+
+    class Modality(models.TextChoices):
+        SOUTH_SOUTH = "south_south", _("South-South")
+        TRIANGULAR = "triangular", _("Triangular")
+        BILATERAL = "bilateral", _("Bilateral")
+        MULTILATERAL = "multilateral", _("Multilateral")
+        REGIONAL = "regional", _("Regional")
+
+    class CooperationType(models.TextChoices):
+        TECHNICAL_ASSISTANCE = "technical_assistance", _("Technical assistance")
+        CAPACITY_BUILDING = "capacity_building", _("Capacity building")
+        EXPERT_EXCHANGE = "expert_exchange", _("Exchange of experts")
+        INTERNSHIP = "internship", _("Internship")
+        SCHOLARSHIP = "scholarship", _("Scholarship")
+        FINANCING = "financing", _("Financing")
+        KNOWLEDGE_SHARING = "knowledge_sharing", _("Sharing of good practices")
+
+    class Stage(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed")
+        IN_EXECUTION = "in_execution", _("In execution")
+        CONCLUDED = "concluded", _("Concluded (good practice)")
+
+    class Region(models.TextChoices):
+        CARIBBEAN = "caribbean", _("Caribbean")
+        CENTRAL_AMERICA = "central_america", _("Central America")
+        SOUTH_AMERICA = "south_america", _("South America")
+        NORTH_AMERICA = "north_america", _("North America")
+        AMERICAS = "americas", _("The Americas (all Member States)")
+
+    class PublisherType(models.TextChoices):
+        MEMBER_STATE = "member_state", _("Member State")
+        PARTNER = "partner", _("Partner")
+
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("summary"), max_length=600)
+    description = models.TextField(
+        _("description"), max_length=20000, help_text=_("Markdown: **bold**, lists, links.")
+    )
+    language = models.CharField(
+        _("language of the content"), max_length=2, choices=Language.choices
+    )
+    institution = models.ForeignKey(
+        Institution,
+        verbose_name=_("publishing institution"),
+        on_delete=models.PROTECT,
+        related_name="listings",
+    )
+    country = models.ForeignKey(
+        Country,
+        verbose_name=_("country"),
+        on_delete=models.PROTECT,
+        related_name="listings",
+        null=True,
+        blank=True,
+    )
+    publisher_type = models.CharField(
+        _("publisher type"), max_length=12, choices=PublisherType.choices
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    beneficiary_countries = models.ManyToManyField(
+        Country, verbose_name=_("beneficiary countries"), related_name="+", blank=True
+    )
+    beneficiary_regions = ArrayField(
+        models.CharField(max_length=20, choices=Region.choices),
+        verbose_name=_("beneficiary regions"),
+        default=list,
+        blank=True,
+    )
+    focus_areas = models.ManyToManyField(
+        FocusArea, verbose_name=_("focus areas"), related_name="listings"
+    )
+    sdgs = models.ManyToManyField(
+        SDG, verbose_name=_("Sustainable Development Goals"), related_name="listings", blank=True
+    )
+    modality = models.CharField(_("modality"), max_length=16, choices=Modality.choices, blank=True)
+    cooperation_type = models.CharField(
+        _("type of cooperation"), max_length=24, choices=CooperationType.choices, blank=True
+    )
+    stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, blank=True)
+    duration_months = models.PositiveSmallIntegerField(
+        _("duration (months)"), null=True, blank=True
+    )
+    cost_sharing = models.TextField(
+        _("cost sharing"),
+        blank=True,
+        max_length=2000,
+        help_text=_("Which costs the publisher covers; it need not cover them all."),
+    )
+    contact_name = models.CharField(_("contact person"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    external_ref = models.CharField(
+        _("external reference"),
+        max_length=100,
+        blank=True,
+        help_text=_("The identifier of this listing in a national catalogue."),
+    )
+    review_by = models.DateField(
+        _("review by"),
+        null=True,
+        blank=True,
+        help_text=_("After this date the listing leaves the catalogue until it is renewed."),
+    )
+    moderation_comment = models.TextField(_("comment of the Secretariat"), blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, db_index=True)
+    # Denormalised for search and matching; kept current by exchange.search on every save.
+    focus_area_ids = ArrayField(models.IntegerField(), default=list, editable=False)
+    sdg_numbers = ArrayField(models.SmallIntegerField(), default=list, editable=False)
+    beneficiary_ids = ArrayField(models.IntegerField(), default=list, editable=False)
+    search_text = models.TextField(default="", editable=False)
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    class Meta:
+        verbose_name = _("listing")
+        verbose_name_plural = _("listings")
+        ordering = ["-published_at", "-id"]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="listing_search_idx"),
+            GinIndex(
+                fields=["search_text"], name="listing_trigram_idx", opclasses=["gin_trgm_ops"]
+            ),
+            GinIndex(fields=["focus_area_ids"], name="listing_focus_areas_idx"),
+            GinIndex(fields=["sdg_numbers"], name="listing_sdgs_idx"),
+            models.Index(
+                fields=["kind", "-published_at"],
+                condition=models.Q(status="published"),
+                name="listing_published_idx",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="listing_search_fields",
+                operation=pgtrigger.Insert
+                | pgtrigger.UpdateOf("title", "summary", "description", "language"),
+                when=pgtrigger.Before,
+                declare=SEARCH_TRIGGER_DECLARE,
+                func=SEARCH_TRIGGER_SQL,
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["institution", "external_ref"],
+                condition=~models.Q(external_ref=""),
+                name="listing_unique_external_ref",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("exchange:listing", kwargs={"pk": self.pk})
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+
+# History of every change to a listing, written by a Postgres trigger (so bulk updates are
+# kept too) with the acting user from pghistory's context.
+ListingEvent = pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    exclude=["search_vector", "search_text", "updated"],
+    model_name="ListingEvent",
+)(Listing)
+
+
+def _document_path(document: ListingDocument, filename: str) -> str:
+    return f"listings/{document.listing_id}/{document.token}/{filename}"
+
+
+class ListingDocument(models.Model):
+    """A file attached to a listing, checked by content and always served as a download."""
+
+    listing = models.ForeignKey(
+        Listing, verbose_name=_("listing"), on_delete=models.CASCADE, related_name="documents"
+    )
+    token = models.CharField(max_length=32, editable=False)
+    file = models.FileField(_("file"), upload_to=_document_path, max_length=300)
+    name = models.CharField(_("name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["created", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ListingRevision(models.Model):
+    """A change to a published listing, waiting for the Secretariat; the live text stays."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending review")
+        APPROVED = "approved", _("Approved")
+        RETURNED = "returned", _("Returned with comments")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    listing = models.ForeignKey(
+        Listing, verbose_name=_("listing"), on_delete=models.CASCADE, related_name="revisions"
+    )
+    data = models.JSONField(_("proposed values"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    comment = models.TextField(_("comment of the Secretariat"), blank=True)
+    created = models.DateTimeField(_("submitted"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("revision")
+        verbose_name_plural = _("revisions")
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["listing"],
+                condition=models.Q(status="pending"),
+                name="one_pending_revision_per_listing",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing} ({self.get_status_display()})"
+
+
+class Connection(models.Model):
+    """An institution's interest in a listing, followed until cooperation is realised."""
+
+    class Status(models.TextChoices):
+        INTERESTED = "interested", _("Interested")
+        IN_TALKS = "in_talks", _("In talks")
+        AGREED = "agreed", _("Agreed")
+        IN_EXECUTION = "in_execution", _("In execution")
+        COMPLETED = "completed", _("Completed")
+        CLOSED = "closed", _("Closed")
+
+    TRANSITIONS = {
+        Status.INTERESTED: (Status.IN_TALKS, Status.CLOSED),
+        Status.IN_TALKS: (Status.AGREED, Status.CLOSED),
+        Status.AGREED: (Status.IN_EXECUTION, Status.CLOSED),
+        Status.IN_EXECUTION: (Status.COMPLETED, Status.CLOSED),
+        Status.COMPLETED: (),
+        Status.CLOSED: (),
+    }
+
+    listing = models.ForeignKey(
+        Listing, verbose_name=_("listing"), on_delete=models.PROTECT, related_name="connections"
+    )
+    institution = models.ForeignKey(
+        Institution,
+        verbose_name=_("interested institution"),
+        on_delete=models.PROTECT,
+        related_name="connections",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    message = models.TextField(_("message"), max_length=4000)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.INTERESTED
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("connection")
+        verbose_name_plural = _("connections")
+        ordering = ["-updated", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["listing", "institution"], name="one_connection_per_institution"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution} → {self.listing}"
+
+
+ConnectionEvent = pghistory.track(
+    pghistory.InsertEvent(), pghistory.UpdateEvent(), model_name="ConnectionEvent"
+)(Connection)

@@ -1,0 +1,51 @@
+"""Full-text search of listings in PostgreSQL.
+
+Each listing stores a ``tsvector`` (built by a trigger) with the text-search configuration
+of its own language (stemming: "aguas potables" and "agua potable" meet) plus a language-neutral
+``simple`` part (names, acronyms), all from accent-folded text. A query is folded the same
+way and parsed with ``websearch_to_tsquery`` in every configuration, so a query in English
+finds English content and a query in Spanish finds Spanish content.
+"""
+
+from __future__ import annotations
+
+from django.contrib.postgres.search import SearchQuery
+
+from exchange.models import Listing
+from exchange.text import fold
+
+CONFIGS = {"en": "english", "es": "spanish", "pt": "portuguese", "fr": "french"}
+
+
+def refresh_search_fields(listing: Listing) -> None:
+    """Recompute the denormalised arrays, the folded text and the search vector of a listing."""
+    config = CONFIGS[listing.language]
+    title, summary, description = (
+        fold(listing.title),
+        fold(listing.summary),
+        fold(listing.description),
+    )
+    institution = fold(listing.institution.name)
+    Listing.objects.filter(pk=listing.pk).update(
+        focus_area_ids=sorted(listing.focus_areas.values_list("pk", flat=True)),
+        sdg_numbers=sorted(listing.sdgs.values_list("number", flat=True)),
+        beneficiary_ids=sorted(listing.beneficiary_countries.values_list("pk", flat=True)),
+        search_text=f"{title} {summary}",
+        search_vector=(
+            SearchVector(Value(title), config=config, weight="A")
+            + SearchVector(Value(summary), config=config, weight="B")
+            + SearchVector(Value(description), config=config, weight="C")
+            + SearchVector(Value(f"{title} {summary} {institution}"), config="simple", weight="D")
+        ),
+    )
+
+
+def search_query(text: str) -> SearchQuery | None:
+    """The query for ``text`` in every configuration, or None when nothing is searchable."""
+    folded = fold(text).strip()
+    if not folded:
+        return None
+    query = SearchQuery(folded, search_type="websearch", config="simple")
+    for config in CONFIGS.values():
+        query |= SearchQuery(folded, search_type="websearch", config=config)
+    return query

@@ -1,0 +1,380 @@
+"""The reads of the exchange that matter: visibility, the catalogue and its facets, listing
+pages, similar listings, dashboards and country profiles. Statistics and matches live in
+``exchange.statistics`` and ``exchange.matching``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib.postgres.search import SearchRank, TrigramSimilarity
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+
+from accounts.models import Country, Institution, User
+from accounts.rules import is_mission_liaison, is_staff_reader
+from exchange import search
+from exchange.models import SDG, Connection, FocusArea, Listing, ListingRevision
+from exchange.rules import acts_for_an_institution
+from exchange.text import fold
+
+Status = Listing.Status
+PAGE_SIZE = 20
+FACET_CACHE_SECONDS = 600
+VERSION_KEY = "exchange:catalogue-version"
+
+
+# --- Reference data, cached ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reference:
+    countries: dict[int, Country]
+    focus_areas: dict[int, FocusArea]
+    sdgs: dict[int, SDG]
+
+    def country_by_iso3(self) -> dict[str, Country]:
+        return {country.iso3: country for country in self.countries.values()}
+
+    def focus_area_by_slug(self) -> dict[str, FocusArea]:
+        return {area.slug: area for area in self.focus_areas.values()}
+
+
+def reference() -> Reference:
+    """Countries, focus areas and SDGs: three small tables, read once and kept in the cache
+    until one of them changes (see exchange.signals)."""
+    cached = cache.get("exchange:reference")
+    if cached is None:
+        cached = Reference(
+            countries={c.pk: c for c in Country.objects.all()},
+            focus_areas={a.pk: a for a in FocusArea.objects.all()},
+            sdgs={g.number: g for g in SDG.objects.all()},
+        )
+        cache.set("exchange:reference", cached, None)
+    return cached
+
+
+def reference_changed() -> None:
+    cache.delete("exchange:reference")
+    catalogue_changed()
+
+
+def catalogue_changed() -> None:
+    """Invalidate cached facet counts: called whenever what the catalogue shows changes."""
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:
+        cache.set(VERSION_KEY, 1, None)
+
+
+def _catalogue_version() -> int:
+    return cache.get_or_set(VERSION_KEY, 1, None)
+
+
+# --- Visibility ------------------------------------------------------------------------------
+
+
+def listings_visible_to(user: User) -> QuerySet[Listing]:
+    """Every listing ``user`` may open: the published ones, and more for insiders.
+
+    The publisher's people see their institution's listings in every state; a mission liaison
+    sees its country's; the Secretariat and board members see all.
+    """
+    listings = Listing.objects.all()
+    if is_staff_reader(user):
+        return listings
+    visible = Q(status=Status.PUBLISHED)
+    if acts_for_an_institution(user):
+        visible |= Q(institution_id=user.institution_id)
+    if is_mission_liaison(user):
+        visible |= Q(country_id=user.institution.country_id)
+    return listings.filter(visible)
+
+
+def listing_for_page(user: User, pk: int) -> Listing | None:
+    """A listing with what its page shows, or None when it does not exist for ``user``."""
+    return (
+        listings_visible_to(user)
+        .select_related("institution", "institution__country", "country", "created_by")
+        .prefetch_related(
+            "documents",
+            Prefetch(
+                "revisions",
+                queryset=ListingRevision.objects.filter(status=ListingRevision.Status.PENDING),
+                to_attr="pending_revisions",
+            ),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def listing_history(listing: Listing) -> list:
+    """The recorded events of a listing, newest first, with who did them."""
+    from exchange.models import ListingEvent
+
+    events = list(
+        ListingEvent.objects.filter(pgh_obj_id=listing.pk)
+        .select_related("pgh_context")
+        .order_by("-pgh_created_at", "-pgh_id")[:100]
+    )
+    user_ids = {
+        (event.pgh_context.metadata or {}).get("user")
+        for event in events
+        if event.pgh_context is not None
+    }
+    users = {u.pk: u for u in User.objects.filter(pk__in={i for i in user_ids if i})}
+    for event in events:
+        metadata = event.pgh_context.metadata if event.pgh_context else {}
+        event.actor = users.get(metadata.get("user"))
+        event.action = metadata.get("action", event.pgh_label)
+    return events
+
+
+def similar_listings(listing: Listing, *, threshold: float = 0.5) -> list[Listing]:
+    """Listings of the same institution whose title and summary read very like this one."""
+    text = fold(f"{listing.title} {listing.summary}")
+    return list(
+        Listing.objects.filter(institution_id=listing.institution_id, kind=listing.kind)
+        .exclude(pk=listing.pk)
+        .exclude(status__in=[Status.ARCHIVED, Status.REJECTED])
+        .annotate(similarity=TrigramSimilarity("search_text", text))
+        .filter(similarity__gte=threshold)
+        .order_by("-similarity")[:5]
+    )
+
+
+# --- Catalogue -------------------------------------------------------------------------------
+
+SORTS = {"newest": ("-published_at", "-id"), "title": ("title", "id"), "relevance": None}
+FACETS = (
+    "kind",
+    "country",
+    "focus_area",
+    "sdg",
+    "modality",
+    "cooperation_type",
+    "language",
+    "publisher_type",
+)
+SCALAR_COLUMNS = {
+    "kind": "kind",
+    "country": "country_id",
+    "modality": "modality",
+    "cooperation_type": "cooperation_type",
+    "language": "language",
+    "publisher_type": "publisher_type",
+}
+ARRAY_COLUMNS = {"focus_area": "focus_area_ids", "sdg": "sdg_numbers"}
+
+
+@dataclass(frozen=True)
+class CatalogueQuery:
+    """A validated catalogue request: every value already a known identifier."""
+
+    kind: tuple[str, ...] = ()
+    country: tuple[int, ...] = ()
+    focus_area: tuple[int, ...] = ()
+    sdg: tuple[int, ...] = ()
+    modality: tuple[str, ...] = ()
+    cooperation_type: tuple[str, ...] = ()
+    language: tuple[str, ...] = ()
+    publisher_type: tuple[str, ...] = ()
+    q: str = ""
+    sort: str = "newest"
+    page: int = 1
+
+    def cache_key(self) -> str:
+        values = [f"{name}={','.join(map(str, sorted(getattr(self, name))))}" for name in FACETS]
+        return "|".join([*values, f"q={fold(self.q).strip()}"])
+
+
+@dataclass
+class CataloguePage:
+    listings: list[Listing]
+    total: int
+    facets: dict[str, dict]
+    query: CatalogueQuery
+    page: int
+    pages: int
+    ranked: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _filtered(query: CatalogueQuery, *, skip: str | None = None) -> QuerySet[Listing]:
+    listings = Listing.objects.filter(status=Status.PUBLISHED)
+    for name, column in SCALAR_COLUMNS.items():
+        values = getattr(query, name)
+        if values and name != skip:
+            listings = listings.filter(**{f"{column}__in": values})
+    for name, column in ARRAY_COLUMNS.items():
+        values = getattr(query, name)
+        if values and name != skip:
+            # Several values of one facet widen the search (any of them).
+            listings = listings.filter(**{f"{column}__overlap": list(values)})
+    search_query = search.search_query(query.q) if query.q else None
+    if search_query is not None:
+        listings = listings.filter(search_vector=search_query)
+    return listings
+
+
+def _facet_counts(query: CatalogueQuery) -> dict[str, dict]:
+    """For each facet, the number of listings per value under every *other* filter."""
+    counts: dict[str, dict] = {}
+    for name in FACETS:
+        listings = _filtered(query, skip=name)
+        if name in SCALAR_COLUMNS:
+            column = SCALAR_COLUMNS[name]
+            rows = listings.order_by().values_list(column).annotate(n=Count("pk"))
+            counts[name] = {value: n for value, n in rows if value not in ("", None)}
+        else:
+            sql, params = listings.order_by().values("pk").query.sql_with_params()
+            column = ARRAY_COLUMNS[name]
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT value, count(*) FROM exchange_listing, unnest({column}) AS value "  # noqa: S608
+                    f"WHERE exchange_listing.id IN ({sql}) GROUP BY value",
+                    params,
+                )
+                counts[name] = dict(cursor.fetchall())
+    return counts
+
+
+def catalogue(query: CatalogueQuery) -> CataloguePage:
+    """One page of the published catalogue with its facet counts.
+
+    Facet counts are cached until the catalogue changes (a listing published, withdrawn,
+    expired, revised), keyed by the filters; the page of results is always read live.
+    """
+    key = f"exchange:facets:{_catalogue_version()}:{query.cache_key()}"
+    facets = cache.get(key)
+    if facets is None:
+        facets = _facet_counts(query)
+        cache.set(key, facets, FACET_CACHE_SECONDS)
+    kinds = facets["kind"]
+    total = sum(n for kind, n in kinds.items() if not query.kind or kind in query.kind)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(query.page, 1), pages)
+
+    listings = _filtered(query).select_related("institution", "country")
+    search_query = search.search_query(query.q) if query.q else None
+    ranked = search_query is not None and query.sort == "relevance"
+    if ranked:
+        listings = listings.annotate(rank=SearchRank(F("search_vector"), search_query)).order_by(
+            "-rank", "-published_at", "-id"
+        )
+    else:
+        listings = listings.order_by(*(SORTS.get(query.sort) or SORTS["newest"]))
+    offset = (page - 1) * PAGE_SIZE
+    rows = list(
+        listings.only(
+            "id",
+            "kind",
+            "title",
+            "summary",
+            "language",
+            "published_at",
+            "focus_area_ids",
+            "sdg_numbers",
+            "modality",
+            "stage",
+            "publisher_type",
+            "institution__name",
+            "institution__type",
+            "country__iso3",
+            "country__name_en",
+            "country__name_es",
+            "country__name_pt",
+            "country__name_fr",
+        )[offset : offset + PAGE_SIZE]
+    )
+    return CataloguePage(
+        listings=rows,
+        total=total,
+        facets=facets,
+        query=query,
+        page=page,
+        pages=pages,
+        ranked=ranked,
+    )
+
+
+# --- Dashboards and profiles -----------------------------------------------------------------
+
+
+def institution_listings(institution: Institution) -> QuerySet[Listing]:
+    return (
+        Listing.objects.filter(institution=institution)
+        .exclude(status=Status.ARCHIVED)
+        .select_related("created_by")
+        .order_by("-updated", "-id")
+    )
+
+
+def country_listings(country: Country) -> QuerySet[Listing]:
+    """Every listing of a country, drafts included, for its mission liaisons."""
+    return (
+        Listing.objects.filter(country=country)
+        .select_related("institution", "created_by")
+        .order_by("-updated", "-id")
+    )
+
+
+def connections_of(institution: Institution) -> QuerySet[Connection]:
+    """Connections on both sides: interest the institution showed, and interest in its listings."""
+    return (
+        Connection.objects.filter(Q(institution=institution) | Q(listing__institution=institution))
+        .select_related("listing", "listing__institution", "institution", "created_by")
+        .order_by("-updated", "-id")
+    )
+
+
+def moderation_queue() -> QuerySet[Listing]:
+    return (
+        Listing.objects.filter(status=Status.SUBMITTED)
+        .select_related("institution", "country")
+        .order_by("submitted_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class CountryProfile:
+    country: Country
+    authority: Institution | None
+    offers: list[Listing]
+    needs: list[Listing]
+    offer_count: int
+    need_count: int
+    connection_count: int
+
+
+def country_profile(country: Country, *, limit: int = 20) -> CountryProfile:
+    authority = Institution.objects.filter(
+        type=Institution.Type.COOPERATION_AUTHORITY, country=country
+    ).first()
+    published = Listing.objects.filter(country=country, status=Status.PUBLISHED).select_related(
+        "institution"
+    )
+    offers = list(published.filter(kind=Listing.Kind.OFFER).order_by("-published_at")[:limit])
+    needs = list(published.filter(kind=Listing.Kind.NEED).order_by("-published_at")[:limit])
+    counts = {
+        row["kind"]: row["n"] for row in published.order_by().values("kind").annotate(n=Count("pk"))
+    }
+    connections = Connection.objects.filter(listing__country=country).count()
+    return CountryProfile(
+        country=country,
+        authority=authority,
+        offers=offers,
+        needs=needs,
+        offer_count=counts.get(Listing.Kind.OFFER, 0),
+        need_count=counts.get(Listing.Kind.NEED, 0),
+        connection_count=connections,
+    )

@@ -1,0 +1,511 @@
+"""Every change to listings, their revisions and documents, and to connections.
+
+Each function takes the acting user (``by``), checks the permission named in
+``exchange/rules.py``, validates, writes in a transaction under a pghistory context (so the
+history says who did what), and schedules its notifications on commit.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pghistory
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Country, Institution, User
+from accounts.services import notifications_notify_institution
+from exchange import search, selectors
+from exchange.documents import check_upload
+from exchange.models import SDG, Connection, FocusArea, Listing, ListingDocument, ListingRevision
+
+Status = Listing.Status
+Kind = User.NotificationKind
+REVIEW_PERIOD = datetime.timedelta(days=365)
+
+SCALAR_FIELDS = (
+    "title",
+    "summary",
+    "description",
+    "language",
+    "modality",
+    "cooperation_type",
+    "stage",
+    "duration_months",
+    "cost_sharing",
+    "contact_name",
+    "contact_email",
+    "external_ref",
+    "review_by",
+    "beneficiary_regions",
+)
+RELATED_FIELDS = {
+    "focus_areas": FocusArea,
+    "sdgs": SDG,
+    "beneficiary_countries": Country,
+}
+REQUIRED_ON_SUBMIT = ("modality", "cooperation_type", "stage", "contact_email")
+
+
+def _require(user, permission: str, obj=None) -> None:
+    if not user.has_perm(permission, obj):
+        raise PermissionDenied(_("You are not allowed to do this."))
+
+
+def _history(by: User, action: str):
+    return pghistory.context(user=by.pk, action=action)
+
+
+@dataclass(frozen=True)
+class ListingData:
+    """Values for a listing, as cleaned by a form or serializer; related rows as objects."""
+
+    values: dict
+    focus_areas: list[FocusArea] | None = None
+    sdgs: list[SDG] | None = None
+    beneficiary_countries: list[Country] | None = None
+
+    @classmethod
+    def from_cleaned(cls, cleaned: dict) -> ListingData:
+        return cls(
+            values={key: cleaned[key] for key in SCALAR_FIELDS if key in cleaned},
+            focus_areas=_listed(cleaned.get("focus_areas")),
+            sdgs=_listed(cleaned.get("sdgs")),
+            beneficiary_countries=_listed(cleaned.get("beneficiary_countries")),
+        )
+
+    def related(self) -> dict[str, list | None]:
+        return {name: getattr(self, name) for name in RELATED_FIELDS}
+
+
+def _listed(values: Iterable | None) -> list | None:
+    return None if values is None else list(values)
+
+
+def _apply(listing: Listing, data: ListingData) -> None:
+    """Validate and save scalar values and related rows of ``listing``."""
+    for key, value in data.values.items():
+        setattr(
+            listing,
+            key,
+            "" if value is None and key not in {"duration_months", "review_by"} else value,
+        )
+    listing.full_clean(exclude=["created_by"])
+    if data.focus_areas is not None and not data.focus_areas:
+        raise ValidationError({"focus_areas": _("Choose at least one focus area.")})
+    if listing.pk is None and not data.focus_areas:
+        raise ValidationError({"focus_areas": _("Choose at least one focus area.")})
+    listing.save()
+    for name, rows in data.related().items():
+        if rows is not None:
+            getattr(listing, name).set(rows)
+    search.refresh_related_arrays(listing)
+
+
+def _publishing_institution(by: User) -> Institution:
+    """The institution a new listing belongs to; a mission liaison drafts for its Authority."""
+    if by.role == User.Role.MISSION_LIAISON:
+        authority = Institution.objects.filter(
+            type=Institution.Type.COOPERATION_AUTHORITY, country=by.institution.country_id
+        ).first()
+        if authority is None:
+            raise ValidationError(_("Your country has no Cooperation Authority on CooperaNet yet."))
+        return authority
+    return by.institution
+
+
+@transaction.atomic
+def listing_create(*, by: User, kind: str, data: ListingData) -> Listing:
+    """Save a new draft of the acting person's institution (offers only for partners)."""
+    _require(by, "exchange.create_listing")
+    if kind == Listing.Kind.NEED:
+        _require(by, "exchange.create_need")
+    if kind not in Listing.Kind.values:
+        raise ValidationError({"kind": _("Choose offer or need.")})
+    institution = _publishing_institution(by)
+    listing = Listing(
+        kind=kind,
+        institution=institution,
+        country=institution.country,
+        publisher_type=(
+            Listing.PublisherType.PARTNER
+            if institution.is_partner
+            else Listing.PublisherType.MEMBER_STATE
+        ),
+        created_by=by,
+        status=Status.DRAFT,
+    )
+    with _history(by, "create"):
+        _apply(listing, data)
+    return listing
+
+
+@transaction.atomic
+def listing_update(*, listing: Listing, by: User, data: ListingData) -> Listing | ListingRevision:
+    """Change a listing; for a published one, propose a revision and keep the live text."""
+    _require(by, "exchange.edit_listing", listing)
+    if listing.status in (Status.PUBLISHED, Status.EXPIRED):
+        return _revision_propose(listing=listing, by=by, data=data)
+    with _history(by, "edit"):
+        _apply(listing, data)
+    return listing
+
+
+def _revision_propose(*, listing: Listing, by: User, data: ListingData) -> ListingRevision:
+    # Validate the proposal on a copy so that nothing of the live listing changes.
+    proposed = Listing.objects.get(pk=listing.pk)
+    for key, value in data.values.items():
+        setattr(proposed, key, value if value is not None else getattr(proposed, key))
+    proposed.full_clean(exclude=["created_by"])
+    if data.focus_areas is not None and not data.focus_areas:
+        raise ValidationError({"focus_areas": _("Choose at least one focus area.")})
+    _check_complete(proposed, focus_areas=data.focus_areas or list(listing.focus_areas.all()))
+    payload = {key: _jsonable(getattr(proposed, key)) for key in SCALAR_FIELDS}
+    for name, rows in data.related().items():
+        current = rows if rows is not None else list(getattr(listing, name).all())
+        payload[name] = sorted(row.pk for row in current)
+    revision, _created = ListingRevision.objects.update_or_create(
+        listing=listing,
+        status=ListingRevision.Status.PENDING,
+        defaults={"data": payload, "submitted_by": by, "comment": ""},
+    )
+    return revision
+
+
+def _jsonable(value):
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+def _check_complete(listing: Listing, *, focus_areas) -> None:
+    errors = {
+        field: _("This field is required before the listing is submitted.")
+        for field in REQUIRED_ON_SUBMIT
+        if not getattr(listing, field)
+    }
+    if not focus_areas:
+        errors["focus_areas"] = _("Choose at least one focus area.")
+    if (
+        listing.kind == Listing.Kind.NEED
+        and listing.publisher_type == Listing.PublisherType.PARTNER
+    ):
+        errors["kind"] = _("Partners publish offers, not needs.")
+    if errors:
+        raise ValidationError(errors)
+
+
+class SimilarListingsFound(ValidationError):
+    """Raised by submit when the institution already has listings very like this one."""
+
+    def __init__(self, similar: list[Listing]):
+        self.similar = similar
+        super().__init__(
+            _(
+                "Your institution already has a listing very like this one. Check it, then "
+                "confirm that you want to submit this one too."
+            ),
+            code="similar",
+        )
+
+
+@transaction.atomic
+def listing_submit(*, listing: Listing, by: User, acknowledge_similar: bool = False) -> Listing:
+    """Send a draft (or a returned or withdrawn listing) to the Secretariat for review."""
+    _require(by, "exchange.submit_listing", listing)
+    if listing.status not in (Status.DRAFT, Status.RETURNED, Status.WITHDRAWN):
+        raise ValidationError(_("Only a draft, returned or withdrawn listing can be submitted."))
+    _check_complete(listing, focus_areas=list(listing.focus_areas.all()))
+    if not acknowledge_similar:
+        similar = selectors.similar_listings(listing)
+        if similar:
+            raise SimilarListingsFound(similar)
+    listing.status = Status.SUBMITTED
+    listing.submitted_at = timezone.now()
+    with _history(by, "submit"):
+        listing.save(update_fields=["status", "submitted_at", "updated"])
+    return listing
+
+
+def _notify_publisher(listing: Listing, kind: str, comment: str = "") -> None:
+    notifications_notify_institution(
+        institution=listing.institution,
+        kind=kind,
+        params={"title": listing.title, "comment": comment},
+        url=listing.get_absolute_url(),
+    )
+
+
+def _moderate(listing: Listing, by: User, *, expected: tuple, to: str, action: str, **fields):
+    _require(by, "exchange.moderate_listing", listing)
+    listing = Listing.objects.select_for_update(of=("self",)).get(pk=listing.pk)
+    if listing.status not in expected:
+        raise ValidationError(
+            _("This listing is %(status)s; it cannot be changed this way.")
+            % {"status": listing.get_status_display().lower()}
+        )
+    listing.status = to
+    for key, value in fields.items():
+        setattr(listing, key, value)
+    with _history(by, action):
+        listing.save(update_fields=["status", "updated", *fields])
+    return listing
+
+
+@transaction.atomic
+def listing_approve(*, listing: Listing, by: User) -> Listing:
+    """Publish a submitted listing; the publisher is notified."""
+    today = timezone.localdate()
+    listing = _moderate(
+        listing,
+        by,
+        expected=(Status.SUBMITTED,),
+        to=Status.PUBLISHED,
+        action="approve",
+        published_at=listing.published_at or timezone.now(),
+        review_by=listing.review_by
+        if listing.review_by and listing.review_by > today
+        else today + REVIEW_PERIOD,
+        moderation_comment="",
+    )
+    _notify_publisher(listing, Kind.LISTING_APPROVED)
+    return listing
+
+
+def _comment(comment: str) -> str:
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationError({"comment": _("Write a comment for the publisher.")})
+    return comment
+
+
+@transaction.atomic
+def listing_return(*, listing: Listing, by: User, comment: str) -> Listing:
+    """Send a submitted listing back to its publisher with comments to address."""
+    listing = _moderate(
+        listing,
+        by,
+        expected=(Status.SUBMITTED,),
+        to=Status.RETURNED,
+        action="return",
+        moderation_comment=_comment(comment),
+    )
+    _notify_publisher(listing, Kind.LISTING_RETURNED, listing.moderation_comment)
+    return listing
+
+
+@transaction.atomic
+def listing_reject(*, listing: Listing, by: User, comment: str) -> Listing:
+    """Refuse a submitted listing, saying why."""
+    listing = _moderate(
+        listing,
+        by,
+        expected=(Status.SUBMITTED,),
+        to=Status.REJECTED,
+        action="reject",
+        moderation_comment=_comment(comment),
+    )
+    _notify_publisher(listing, Kind.LISTING_REJECTED, listing.moderation_comment)
+    return listing
+
+
+@transaction.atomic
+def listing_archive(*, listing: Listing, by: User) -> Listing:
+    """Take a listing out of circulation for good (kept, never deleted)."""
+    listing = _moderate(
+        listing,
+        by,
+        expected=(Status.PUBLISHED, Status.EXPIRED, Status.WITHDRAWN, Status.REJECTED),
+        to=Status.ARCHIVED,
+        action="archive",
+    )
+    _notify_publisher(listing, Kind.LISTING_ARCHIVED)
+    return listing
+
+
+@transaction.atomic
+def listing_withdraw(*, listing: Listing, by: User) -> Listing:
+    """The publisher takes back a submitted listing (to draft) or a published one."""
+    _require(by, "exchange.withdraw_listing", listing)
+    targets = {Status.SUBMITTED: Status.DRAFT, Status.PUBLISHED: Status.WITHDRAWN}
+    if listing.status not in targets:
+        raise ValidationError(_("Only a submitted or published listing can be withdrawn."))
+    listing.status = targets[listing.status]
+    with _history(by, "withdraw"):
+        listing.save(update_fields=["status", "updated"])
+    listing.revisions.filter(status=ListingRevision.Status.PENDING).update(
+        status=ListingRevision.Status.WITHDRAWN, decided_at=timezone.now()
+    )
+    return listing
+
+
+@transaction.atomic
+def listing_renew(*, listing: Listing, by: User) -> Listing:
+    """Confirm a listing is still valid: it stays (or is back) in the catalogue for a year."""
+    _require(by, "exchange.renew_listing", listing)
+    if listing.status not in (Status.PUBLISHED, Status.EXPIRED):
+        raise ValidationError(_("Only a published or expired listing can be renewed."))
+    listing.status = Status.PUBLISHED
+    listing.review_by = timezone.localdate() + REVIEW_PERIOD
+    with _history(by, "renew"):
+        listing.save(update_fields=["status", "review_by", "updated"])
+    return listing
+
+
+@transaction.atomic
+def listings_expire(*, today: datetime.date | None = None) -> int:
+    """Hide published listings whose review-by date passed (daily, by Celery beat)."""
+    today = today or timezone.localdate()
+    expired = list(
+        Listing.objects.select_for_update(of=("self",))
+        .select_related("institution")
+        .filter(status=Status.PUBLISHED, review_by__lt=today)
+    )
+    with pghistory.context(action="expire"):
+        for listing in expired:
+            listing.status = Status.EXPIRED
+            listing.save(update_fields=["status", "updated"])
+            _notify_publisher(listing, Kind.LISTING_EXPIRED)
+    return len(expired)
+
+
+# --- Revisions of published listings ---------------------------------------------------------
+
+
+def _decide_revision(revision: ListingRevision, by: User, status: str, comment: str = ""):
+    _require(by, "exchange.moderate_listing", revision.listing)
+    revision = ListingRevision.objects.select_for_update(of=("self",)).get(pk=revision.pk)
+    if revision.status != ListingRevision.Status.PENDING:
+        raise ValidationError(_("This revision was already decided."))
+    revision.status = status
+    revision.comment = comment
+    revision.decided_at = timezone.now()
+    revision.save(update_fields=["status", "comment", "decided_at"])
+    return revision
+
+
+@transaction.atomic
+def revision_approve(*, revision: ListingRevision, by: User) -> Listing:
+    """Make a proposed revision the live text of the listing."""
+    revision = _decide_revision(revision, by, ListingRevision.Status.APPROVED)
+    listing = revision.listing
+    values = {key: revision.data.get(key) for key in SCALAR_FIELDS}
+    if values.get("review_by"):
+        values["review_by"] = datetime.date.fromisoformat(values["review_by"])
+    related = {
+        name: list(model.objects.filter(pk__in=revision.data.get(name, [])))
+        for name, model in RELATED_FIELDS.items()
+    }
+    with _history(by, "approve revision"):
+        _apply(listing, ListingData(values=values, **related))
+    _notify_publisher(listing, Kind.REVISION_APPROVED)
+    return listing
+
+
+@transaction.atomic
+def revision_return(*, revision: ListingRevision, by: User, comment: str) -> ListingRevision:
+    revision = _decide_revision(revision, by, ListingRevision.Status.RETURNED, _comment(comment))
+    _notify_publisher(revision.listing, Kind.REVISION_RETURNED, revision.comment)
+    return revision
+
+
+@transaction.atomic
+def revision_reject(*, revision: ListingRevision, by: User, comment: str) -> ListingRevision:
+    revision = _decide_revision(revision, by, ListingRevision.Status.REJECTED, _comment(comment))
+    _notify_publisher(revision.listing, Kind.REVISION_REJECTED, revision.comment)
+    return revision
+
+
+# --- Documents -------------------------------------------------------------------------------
+
+
+MAX_DOCUMENTS = 10
+
+
+@transaction.atomic
+def document_add(*, listing: Listing, by: User, upload) -> ListingDocument:
+    """Attach a file after checking what it really is; see exchange.documents."""
+    _require(by, "exchange.manage_documents", listing)
+    if listing.documents.count() >= MAX_DOCUMENTS:
+        raise ValidationError(
+            _("A listing can have at most %(count)d documents.") % {"count": MAX_DOCUMENTS}
+        )
+    checked = check_upload(upload)
+    document = ListingDocument(
+        listing=listing,
+        token=checked.token,
+        name=checked.name,
+        content_type=checked.content_type,
+        size=checked.size,
+        uploaded_by=by,
+    )
+    document.file.save(checked.name, upload, save=False)
+    document.save()
+    return document
+
+
+@transaction.atomic
+def document_remove(*, document: ListingDocument, by: User) -> None:
+    _require(by, "exchange.manage_documents", document.listing)
+    storage, path = document.file.storage, document.file.name
+    document.delete()
+    transaction.on_commit(lambda: storage.delete(path))
+
+
+# --- Interest and connections ----------------------------------------------------------------
+
+
+@transaction.atomic
+def interest_express(*, listing: Listing, by: User, message: str) -> Connection:
+    """The acting institution shows interest in a listing; the publisher is notified."""
+    _require(by, "exchange.express_interest", listing)
+    message = (message or "").strip()
+    if not message:
+        raise ValidationError({"message": _("Say briefly what your institution is interested in.")})
+    if Connection.objects.filter(listing=listing, institution=by.institution_id).exists():
+        raise ValidationError(_("Your institution has already expressed interest in this listing."))
+    connection = Connection(
+        listing=listing, institution=by.institution, created_by=by, message=message
+    )
+    connection.full_clean()
+    with _history(by, "express interest"):
+        connection.save()
+    notifications_notify_institution(
+        institution=listing.institution,
+        kind=Kind.INTEREST_EXPRESSED,
+        params={"title": listing.title, "institution": by.institution.name},
+        url=listing.get_absolute_url(),
+    )
+    return connection
+
+
+@transaction.atomic
+def connection_move(*, connection: Connection, by: User, status: str) -> Connection:
+    """Move a connection one step along interested → in talks → agreed → in execution → completed
+    (or close it); the other side is notified."""
+    _require(by, "exchange.update_connection", connection)
+    allowed = Connection.TRANSITIONS.get(connection.status, ())
+    if status not in allowed:
+        raise ValidationError(
+            {
+                "status": _("This connection cannot move from %(old)s to %(new)s.")
+                % {"old": connection.get_status_display(), "new": status}
+            }
+        )
+    connection.status = status
+    with _history(by, f"connection {status}"):
+        connection.save(update_fields=["status", "updated"])
+    other = (
+        connection.listing.institution
+        if by.institution_id == connection.institution_id
+        else connection.institution
+    )
+    notifications_notify_institution(
+        institution=other,
+        kind=Kind.CONNECTION_UPDATED,
+        params={"title": connection.listing.title, "status": status},
+        url=connection.listing.get_absolute_url(),
+    )
+    return connection

@@ -1,0 +1,23 @@
+"""Cache invalidation: reference data and the catalogue's facet counts."""
+
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
+
+from accounts.models import Country
+from exchange import selectors
+from exchange.models import SDG, FocusArea, Listing
+
+
+@receiver([post_save, post_delete], sender=Country)
+@receiver([post_save, post_delete], sender=FocusArea)
+@receiver([post_save, post_delete], sender=SDG)
+def _reference_changed(**kwargs) -> None:
+    transaction.on_commit(selectors.reference_changed)
+
+
+@receiver([post_save, post_delete], sender=Listing)
+@receiver(m2m_changed, sender=Listing.focus_areas.through)
+@receiver(m2m_changed, sender=Listing.sdgs.through)
+def _listing_changed(**kwargs) -> None:
+    transaction.on_commit(selectors.catalogue_changed)

@@ -1,0 +1,80 @@
+"""Text helpers of the exchange: accent folding, safe Markdown, highlighted snippets."""
+
+from __future__ import annotations
+
+import re
+
+import markdown
+import nh3
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+ALLOWED_TAGS = {
+    "p", "br", "strong", "em", "ul", "ol", "li", "a", "blockquote", "code", "pre", "h3", "h4",
+    "table", "thead", "tbody", "tr", "th", "td", "hr",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"scope"}}
+WORD = re.compile(r"\w+", re.UNICODE)
+
+
+# The accented letters of the four languages (and their neighbours), each with its plain
+# letter. The same pair of strings feeds PostgreSQL's translate() in the trigger that builds
+# the search vector (exchange.models), so documents and queries fold identically even though
+# the embedded PostgreSQL has no ``unaccent``.
+ACCENTED = "ÁÀÂÄÃÅáàâäãåÇçÉÈÊËéèêëÍÌÎÏíìîïÑñÓÒÔÖÕØóòôöõøÚÙÛÜúùûüÝýÿŒœÆæ"
+PLAIN = "aaaaaaaaaaaacceeeeeeeeiiiiiiiinnoooooooooooouuuuuuuuyyyooaa"
+_FOLD = str.maketrans(ACCENTED, PLAIN)
+
+
+def fold(text: str) -> str:
+    """Strip accents and lower-case, one character for one (so positions still match)."""
+    return text.translate(_FOLD).lower()
+
+
+def render_markdown(text: str) -> SafeString:
+    """Markdown to HTML that cannot run script: nh3 keeps only plain formatting and links."""
+    html = markdown.markdown(text or "", extensions=["sane_lists", "tables"], output_format="html")
+    cleaned = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="nofollow noopener noreferrer",
+    )
+    return mark_safe(cleaned)  # noqa: S308 - sanitised by nh3 just above
+
+
+def query_words(query: str) -> list[str]:
+    """The folded words of a search query, without websearch operators."""
+    return [word for word in WORD.findall(fold(query)) if word not in {"or", "and", "not"}]
+
+
+def highlight(text: str, query: str, *, length: int = 240) -> SafeString:
+    """An escaped snippet of ``text`` around the first match of ``query``, matches in <mark>.
+
+    Matching is by folded word prefix (the stem of "potables" starts like "potable"), so the
+    highlight agrees with what the stemmed full-text search found.
+    """
+    words = query_words(query)
+    stems = [word[: max(4, len(word) - 2)] for word in words]
+    folded = fold(text)
+    spans = []
+    for match in WORD.finditer(folded):
+        if any(match.group().startswith(stem) for stem in stems):
+            spans.append(match.span())
+    if not spans:
+        snippet = text[:length]
+        return mark_safe(escape(snippet) + ("…" if len(text) > length else ""))  # noqa: S308
+    start = max(0, spans[0][0] - length // 3)
+    end = min(len(text), start + length)
+    parts, cursor = [], start
+    for span_start, span_end in spans:
+        if span_start < start or span_end > end:
+            continue
+        parts.append(escape(text[cursor:span_start]))
+        parts.append(f"<mark>{escape(text[span_start:span_end])}</mark>")
+        cursor = span_end
+    parts.append(escape(text[cursor:end]))
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    return mark_safe(prefix + "".join(parts) + suffix)  # noqa: S308 - every piece escaped

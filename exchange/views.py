@@ -1,0 +1,443 @@
+"""Pages of the exchange. Thin: selectors read, services write, rules decide; a listing a
+person may not see answers 404."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from rules.contrib.views import permission_required
+
+from accounts.forms import add_service_errors
+from accounts.models import Country
+from exchange import matching, selectors, services, statistics
+from exchange.forms import (
+    CatalogueForm,
+    ConnectionStatusForm,
+    DocumentForm,
+    InterestForm,
+    ListingForm,
+    SubmitForm,
+)
+from exchange.models import Connection, Listing, ListingDocument
+from exchange.services import ListingData, SimilarListingsFound
+from exchange.text import highlight, render_markdown
+
+
+def _listing(request: HttpRequest, pk: int, permission: str | None = None) -> Listing:
+    listing = selectors.listing_for_page(request.user, pk)
+    if listing is None or (permission and not request.user.has_perm(permission, listing)):
+        raise Http404
+    return listing
+
+
+# --- Catalogue -------------------------------------------------------------------------------
+
+
+def catalogue(request: HttpRequest) -> HttpResponse:
+    """The published catalogue: facets, text search, sorting, pages. htmx swaps the results."""
+    form = CatalogueForm(request.GET)
+    query, ignored = form.to_query(request.GET)
+    page = selectors.catalogue(query)
+    ref = selectors.reference()
+    for listing in page.listings:
+        listing.snippet = highlight(listing.summary, query.q) if query.q else listing.summary
+        listing.area_names = [
+            ref.focus_areas[pk].name for pk in listing.focus_area_ids if pk in ref.focus_areas
+        ]
+    context = {
+        "page": page,
+        "query": query,
+        "ignored": ignored,
+        "facets": _facet_options(page, ref),
+        "params": request.GET,
+    }
+    template = "exchange/catalogue.html#results" if request.htmx else "exchange/catalogue.html"
+    return render(request, template, context)
+
+
+def _facet_options(page: selectors.CataloguePage, ref: selectors.Reference) -> list[dict]:
+    """Each facet's values with labels, counts and whether chosen, for the filter form."""
+    query = page.query
+    labels = {
+        "kind": (_("Type"), {value: label for value, label in Listing.Kind.choices}),
+        "publisher_type": (_("Publisher"), dict(Listing.PublisherType.choices)),
+        "country": (_("Country"), {c.pk: c.name for c in ref.countries.values()}),
+        "focus_area": (_("Focus area"), {a.pk: a.name for a in ref.focus_areas.values()}),
+        "sdg": (_("SDG"), {n: str(g) for n, g in ref.sdgs.items()}),
+        "modality": (_("Modality"), dict(Listing.Modality.choices)),
+        "cooperation_type": (_("Type of cooperation"), dict(Listing.CooperationType.choices)),
+        "language": (_("Language"), dict(Listing.Language.choices)),
+    }
+    param_values = {
+        "country": {c.pk: c.iso3 for c in ref.countries.values()},
+        "focus_area": {a.pk: a.slug for a in ref.focus_areas.values()},
+    }
+    options = []
+    for name, (title, names) in labels.items():
+        counts = page.facets.get(name, {})
+        chosen = set(getattr(query, name))
+        values = [
+            {
+                "value": param_values.get(name, {}).get(key, key),
+                "label": names.get(key, key),
+                "count": counts.get(key, 0),
+                "checked": key in chosen,
+            }
+            for key in names
+            if counts.get(key) or key in chosen
+        ]
+        if name == "country":
+            values.sort(key=lambda option: option["label"])
+        options.append({"name": name, "title": title, "values": values})
+    return options
+
+
+# --- A listing -------------------------------------------------------------------------------
+
+
+def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    listing = _listing(request, pk)
+    user = request.user
+    ref = selectors.reference()
+    connection = None
+    if user.is_authenticated and user.institution_id:
+        connection = listing.connections.filter(institution_id=user.institution_id).first()
+    return render(
+        request,
+        "exchange/listing_detail.html",
+        {
+            "listing": listing,
+            "description": render_markdown(listing.description),
+            "focus_areas": [
+                ref.focus_areas[pk] for pk in listing.focus_area_ids if pk in ref.focus_areas
+            ],
+            "sdgs": [ref.sdgs[n] for n in listing.sdg_numbers if n in ref.sdgs],
+            "beneficiaries": [
+                ref.countries[pk] for pk in listing.beneficiary_ids if pk in ref.countries
+            ],
+            "matches": matching.matches_for(listing) if listing.is_public else [],
+            "interest_form": InterestForm(),
+            "connection": connection,
+            "connections": (
+                selectors.connections_of(listing.institution).filter(listing=listing)
+                if user.has_perm("exchange.submit_listing", listing)
+                else []
+            ),
+            "history": (
+                selectors.listing_history(listing)[:5]
+                if user.has_perm("exchange.view_listing_history", listing)
+                else []
+            ),
+            "document_form": DocumentForm(),
+        },
+    )
+
+
+@login_required
+def listing_history(request: HttpRequest, pk: int) -> HttpResponse:
+    listing = _listing(request, pk, "exchange.view_listing_history")
+    return render(
+        request,
+        "exchange/listing_history.html",
+        {"listing": listing, "events": selectors.listing_history(listing)},
+    )
+
+
+@login_required
+def listing_create(request: HttpRequest, kind: str) -> HttpResponse:
+    if kind not in Listing.Kind.values:
+        raise Http404
+    permission = "exchange.create_need" if kind == Listing.Kind.NEED else "exchange.create_listing"
+    if not request.user.has_perm(permission):
+        raise PermissionDenied(_("Your account cannot publish this kind of listing."))
+    form = ListingForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
+    if request.method == "POST" and form.is_valid():
+        try:
+            listing = services.listing_create(
+                by=request.user, kind=kind, data=ListingData.from_cleaned(form.cleaned_data)
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("The draft was saved. Submit it when it is ready."))
+            return redirect(listing)
+    return render(
+        request,
+        "exchange/listing_form.html",
+        {"form": form, "kind": Listing.Kind(kind)},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def listing_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    listing = _listing(request, pk, "exchange.edit_listing")
+    form = ListingForm.for_listing(listing, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.listing_update(
+                listing=listing, by=request.user, data=ListingData.from_cleaned(form.cleaned_data)
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            if isinstance(result, Listing):
+                messages.success(request, _("The changes were saved."))
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Your changes were sent to the Secretariat. The published text stays "
+                        "until they approve them."
+                    ),
+                )
+            return redirect(listing)
+    return render(
+        request,
+        "exchange/listing_form.html",
+        {"form": form, "listing": listing, "kind": Listing.Kind(listing.kind)},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def listing_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm and submit; when similar listings exist, show them and ask again."""
+    listing = _listing(request, pk, "exchange.submit_listing")
+    form = SubmitForm(request.POST or None)
+    similar = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.listing_submit(
+                listing=listing,
+                by=request.user,
+                acknowledge_similar=form.cleaned_data["acknowledge_similar"],
+            )
+        except SimilarListingsFound as found:
+            similar = found.similar
+            form.add_error(None, found.messages)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Submitted: the Secretariat will review it."))
+            return redirect(listing)
+    return render(
+        request,
+        "exchange/listing_submit.html",
+        {"listing": listing, "form": form, "similar": similar},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def listing_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    listing = _listing(request, pk, "exchange.withdraw_listing")
+    if request.method == "POST":
+        try:
+            services.listing_withdraw(listing=listing, by=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("The listing was withdrawn."))
+        return redirect(listing)
+    return render(request, "exchange/listing_withdraw.html", {"listing": listing})
+
+
+@login_required
+@require_POST
+def listing_renew(request: HttpRequest, pk: int) -> HttpResponse:
+    listing = _listing(request, pk, "exchange.renew_listing")
+    try:
+        services.listing_renew(listing=listing, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Renewed: the listing stays in the catalogue for a year."))
+    return redirect(listing)
+
+
+# --- Documents -------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    listing = _listing(request, pk, "exchange.manage_documents")
+    form = DocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.document_add(
+                listing=listing, by=request.user, upload=form.cleaned_data["file"]
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("The document was added."))
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect(listing)
+
+
+def document_download(request: HttpRequest, pk: int, document_pk: int) -> FileResponse:
+    """Always a download, with the type found at upload and no sniffing."""
+    listing = _listing(request, pk)
+    document = get_object_or_404(ListingDocument, pk=document_pk, listing=listing)
+    response = FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=document.name,
+        content_type=document.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@login_required
+def document_delete(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
+    listing = _listing(request, pk, "exchange.manage_documents")
+    document = get_object_or_404(ListingDocument, pk=document_pk, listing=listing)
+    if request.method == "POST":
+        services.document_remove(document=document, by=request.user)
+        messages.success(request, _("The document was removed."))
+        return redirect(listing)
+    return render(
+        request, "exchange/document_delete.html", {"listing": listing, "document": document}
+    )
+
+
+# --- Interest and connections ----------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def express_interest(request: HttpRequest, pk: int) -> HttpResponse:
+    listing = _listing(request, pk)
+    if not request.user.has_perm("exchange.express_interest", listing):
+        raise PermissionDenied(_("Your account cannot express interest in this listing."))
+    form = InterestForm(request.POST)
+    if form.is_valid():
+        try:
+            services.interest_express(
+                listing=listing, by=request.user, message=form.cleaned_data["message"]
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request, _("Your interest was sent. Follow it in your dashboard's connections.")
+            )
+    else:
+        messages.error(request, _("Write a message to the publisher."))
+    return redirect(listing)
+
+
+@login_required
+@permission_required("exchange.view_dashboard_listings", raise_exception=True)
+def my_listings(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.role == user.Role.MISSION_LIAISON:
+        listings = selectors.country_listings(user.institution.country)
+    else:
+        listings = selectors.institution_listings(user.institution)
+    return render(request, "exchange/my_listings.html", {"listings": listings})
+
+
+@login_required
+@permission_required("exchange.view_dashboard_listings", raise_exception=True)
+def my_connections(request: HttpRequest) -> HttpResponse:
+    connections = list(selectors.connections_of(request.user.institution))
+    for connection in connections:
+        connection.next_statuses = [
+            (status, Connection.Status(status).label)
+            for status in Connection.TRANSITIONS[connection.status]
+        ]
+    return render(request, "exchange/my_connections.html", {"connections": connections})
+
+
+@login_required
+@require_POST
+def connection_move(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = get_object_or_404(Connection.objects.select_related("listing"), pk=pk)
+    if not request.user.has_perm("exchange.view_connection", connection):
+        raise Http404
+    form = ConnectionStatusForm(request.POST)
+    if form.is_valid():
+        try:
+            services.connection_move(
+                connection=connection, by=request.user, status=form.cleaned_data["status"]
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        except PermissionDenied:
+            raise Http404 from None
+        else:
+            messages.success(request, _("The connection was updated."))
+    else:
+        messages.error(request, _("Choose a valid next step."))
+    return redirect("exchange:my_connections")
+
+
+# --- Country profiles and statistics ---------------------------------------------------------
+
+
+def country_profile(request: HttpRequest, iso3: str) -> HttpResponse:
+    country = get_object_or_404(Country, iso3=iso3.upper())
+    return render(
+        request, "exchange/country_profile.html", {"profile": selectors.country_profile(country)}
+    )
+
+
+def _date(value: str | None) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def statistics_page(request: HttpRequest) -> HttpResponse:
+    since, until = _date(request.GET.get("since")), _date(request.GET.get("until"))
+    invalid = bool(request.GET.get("since") and not since) or bool(
+        request.GET.get("until") and not until
+    )
+    return render(
+        request,
+        "exchange/statistics.html",
+        {
+            "stats": statistics.statistics(since=since, until=until),
+            "since": since,
+            "until": until,
+            "invalid_dates": invalid,
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+def statistics_csv(request: HttpRequest, table: str) -> HttpResponse:
+    stats = statistics.statistics(
+        since=_date(request.GET.get("since")), until=_date(request.GET.get("until"))
+    )
+    tables = {t.name: t for t in stats.tables()}
+    if table not in tables:
+        raise Http404
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="cooperanet-{table}.csv"'
+    writer = csv.writer(response)
+    writer.writerow([_("Code"), _("Label"), _("Listings"), _("Percentage of listings")])
+    for row in tables[table].rows:
+        writer.writerow([row.key, _csv_safe(row.label), row.count, row.percentage])
+    writer.writerow(["", _("Total"), tables[table].total, ""])
+    return response
+
+
+def _csv_safe(value: str) -> str:
+    """Neutralise spreadsheet formulas in text cells."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
