@@ -71,6 +71,14 @@ class SDG(TranslatedNameMixin):
         return f"{self.number}. {self.name}"
 
 
+# History of every change to a listing, written by a Postgres trigger (so bulk updates are
+# kept too) with the acting user and action from pghistory's context (see services).
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    exclude=["search_vector", "search_text", "updated"],
+    model_name="ListingEvent",
+)
 class Listing(models.Model):
     """A cooperation offer or need, published by an institution after moderation."""
 
@@ -262,14 +270,7 @@ class Listing(models.Model):
         return self.status == self.Status.PUBLISHED
 
 
-# History of every change to a listing, written by a Postgres trigger (so bulk updates are
-# kept too) with the acting user from pghistory's context.
-ListingEvent = pghistory.track(
-    pghistory.InsertEvent(),
-    pghistory.UpdateEvent(),
-    exclude=["search_vector", "search_text", "updated"],
-    model_name="ListingEvent",
-)(Listing)
+ListingEvent = Listing.events.rel.related_model
 
 
 def _document_path(document: ListingDocument, filename: str) -> str:
@@ -344,6 +345,7 @@ class ListingRevision(models.Model):
         return f"{self.listing} ({self.get_status_display()})"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), model_name="ConnectionEvent")
 class Connection(models.Model):
     """An institution's interest in a listing, followed until cooperation is realised."""
 
@@ -397,6 +399,3 @@ class Connection(models.Model):
         return f"{self.institution} → {self.listing}"
 
 
-ConnectionEvent = pghistory.track(
-    pghistory.InsertEvent(), pghistory.UpdateEvent(), model_name="ConnectionEvent"
-)(Connection)

@@ -1,10 +1,11 @@
 """Full-text search of listings in PostgreSQL.
 
-Each listing stores a ``tsvector`` (built by a trigger) with the text-search configuration
-of its own language (stemming: "aguas potables" and "agua potable" meet) plus a language-neutral
-``simple`` part (names, acronyms), all from accent-folded text. A query is folded the same
-way and parsed with ``websearch_to_tsquery`` in every configuration, so a query in English
-finds English content and a query in Spanish finds Spanish content.
+Each listing stores a ``tsvector``, built by a trigger (exchange.models.SEARCH_TRIGGER_SQL),
+with the text-search configuration of its own language (stemming: "aguas potables" and
+"agua potable" meet) plus a language-neutral ``simple`` part (names, acronyms), all from
+accent-folded text. A query is folded the same way and parsed with ``websearch_to_tsquery``
+in every configuration, so a query in English finds English content and a query in Spanish
+finds Spanish content.
 """
 
 from __future__ import annotations
@@ -17,26 +18,16 @@ from exchange.text import fold
 CONFIGS = {"en": "english", "es": "spanish", "pt": "portuguese", "fr": "french"}
 
 
-def refresh_search_fields(listing: Listing) -> None:
-    """Recompute the denormalised arrays, the folded text and the search vector of a listing."""
-    config = CONFIGS[listing.language]
-    title, summary, description = (
-        fold(listing.title),
-        fold(listing.summary),
-        fold(listing.description),
-    )
-    institution = fold(listing.institution.name)
+def refresh_related_arrays(listing: Listing) -> None:
+    """Copy the listing's focus areas, SDGs and beneficiary countries into its arrays, which
+    carry the GIN indexes that facets and matching use."""
+    listing.focus_area_ids = sorted(listing.focus_areas.values_list("pk", flat=True))
+    listing.sdg_numbers = sorted(listing.sdgs.values_list("number", flat=True))
+    listing.beneficiary_ids = sorted(listing.beneficiary_countries.values_list("pk", flat=True))
     Listing.objects.filter(pk=listing.pk).update(
-        focus_area_ids=sorted(listing.focus_areas.values_list("pk", flat=True)),
-        sdg_numbers=sorted(listing.sdgs.values_list("number", flat=True)),
-        beneficiary_ids=sorted(listing.beneficiary_countries.values_list("pk", flat=True)),
-        search_text=f"{title} {summary}",
-        search_vector=(
-            SearchVector(Value(title), config=config, weight="A")
-            + SearchVector(Value(summary), config=config, weight="B")
-            + SearchVector(Value(description), config=config, weight="C")
-            + SearchVector(Value(f"{title} {summary} {institution}"), config="simple", weight="D")
-        ),
+        focus_area_ids=listing.focus_area_ids,
+        sdg_numbers=listing.sdg_numbers,
+        beneficiary_ids=listing.beneficiary_ids,
     )
 
 

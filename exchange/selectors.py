@@ -14,7 +14,7 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from accounts.models import Country, Institution, User
 from accounts.rules import is_mission_liaison, is_staff_reader
 from exchange import search
-from exchange.models import SDG, Connection, FocusArea, Listing, ListingRevision
+from exchange.models import SDG, Connection, FocusArea, Listing, ListingEvent, ListingRevision
 from exchange.rules import acts_for_an_institution
 from exchange.text import fold
 
@@ -111,8 +111,6 @@ def listing_for_page(user: User, pk: int) -> Listing | None:
 
 def listing_history(listing: Listing) -> list:
     """The recorded events of a listing, newest first, with who did them."""
-    from exchange.models import ListingEvent
-
     events = list(
         ListingEvent.objects.filter(pgh_obj_id=listing.pk)
         .select_related("pgh_context")

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Country, Institution, User
 from accounts.services import notifications_notify_institution
-from exchange import search, selectors
+from exchange import selectors
 from exchange.documents import check_upload
 from exchange.models import SDG, Connection, FocusArea, Listing, ListingDocument, ListingRevision
 
@@ -99,11 +99,18 @@ def _apply(listing: Listing, data: ListingData) -> None:
         raise ValidationError({"focus_areas": _("Choose at least one focus area.")})
     if listing.pk is None and not data.focus_areas:
         raise ValidationError({"focus_areas": _("Choose at least one focus area.")})
+    # The arrays mirror the related rows (for indexes) and are written with the listing in
+    # one save, so the history records one event per change.
+    if data.focus_areas is not None:
+        listing.focus_area_ids = sorted(area.pk for area in data.focus_areas)
+    if data.sdgs is not None:
+        listing.sdg_numbers = sorted(goal.number for goal in data.sdgs)
+    if data.beneficiary_countries is not None:
+        listing.beneficiary_ids = sorted(country.pk for country in data.beneficiary_countries)
     listing.save()
     for name, rows in data.related().items():
         if rows is not None:
             getattr(listing, name).set(rows)
-    search.refresh_related_arrays(listing)
 
 
 def _publishing_institution(by: User) -> Institution:
@@ -240,7 +247,9 @@ def _notify_publisher(listing: Listing, kind: str, comment: str = "") -> None:
 
 def _moderate(listing: Listing, by: User, *, expected: tuple, to: str, action: str, **fields):
     _require(by, "exchange.moderate_listing", listing)
-    listing = Listing.objects.select_for_update(of=("self",)).get(pk=listing.pk)
+    # Lock the row, then read its current status into the caller's instance.
+    Listing.objects.select_for_update(of=("self",)).filter(pk=listing.pk).values("pk").get()
+    listing.refresh_from_db(fields=["status"])
     if listing.status not in expected:
         raise ValidationError(
             _("This listing is %(status)s; it cannot be changed this way.")
@@ -376,7 +385,8 @@ def listings_expire(*, today: datetime.date | None = None) -> int:
 
 def _decide_revision(revision: ListingRevision, by: User, status: str, comment: str = ""):
     _require(by, "exchange.moderate_listing", revision.listing)
-    revision = ListingRevision.objects.select_for_update(of=("self",)).get(pk=revision.pk)
+    ListingRevision.objects.select_for_update(of=("self",)).filter(pk=revision.pk).values("pk").get()
+    revision.refresh_from_db(fields=["status"])
     if revision.status != ListingRevision.Status.PENDING:
         raise ValidationError(_("This revision was already decided."))
     revision.status = status

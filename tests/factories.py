@@ -80,3 +80,61 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     kind = User.NotificationKind.PARTNER_VETTED
     params = factory.LazyFunction(lambda: {"organisation": "Fundación Demo"})
     url = "/dashboard/"
+
+
+# --- Exchange --------------------------------------------------------------------------------
+
+
+def focus_area(slug: str):
+    from exchange.models import FocusArea
+
+    return FocusArea.objects.get(slug=slug)
+
+
+def sdg(number: int):
+    from exchange.models import SDG
+
+    return SDG.objects.get(number=number)
+
+
+class ListingFactory(factory.django.DjangoModelFactory):
+    """A listing in any status. ``focus_areas`` (slugs), ``sdgs`` (numbers) and
+    ``beneficiaries`` (ISO alpha-3) are set after creation, arrays included."""
+
+    class Meta:
+        model = "exchange.Listing"
+        skip_postgeneration_save = True
+
+    kind = "offer"
+    status = "published"
+    title = factory.Sequence(lambda n: f"Gestión del riesgo de desastres, experiencia {n}")
+    summary = "Asistencia técnica en sistemas de alerta temprana para municipios."
+    description = "La **Autoridad** ofrece pasantías y misiones de expertos."
+    language = "es"
+    institution = factory.SubFactory(AuthorityFactory)
+    country = factory.LazyAttribute(lambda o: o.institution.country)
+    publisher_type = factory.LazyAttribute(
+        lambda o: "partner" if o.institution.is_partner else "member_state"
+    )
+    created_by = factory.SubFactory(UserFactory)
+    modality = "south_south"
+    cooperation_type = "technical_assistance"
+    stage = "in_execution"
+    contact_email = "cooperacion@example.org"
+    published_at = factory.LazyAttribute(
+        lambda o: timezone.now() if o.status == "published" else None
+    )
+    review_by = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=300))
+
+    @factory.post_generation
+    def relations(obj, create, extracted, **kwargs):
+        if not create:
+            return
+        from exchange import search
+
+        obj.focus_areas.set([focus_area(slug) for slug in kwargs.get("focus_areas", ["other"])])
+        obj.sdgs.set([sdg(number) for number in kwargs.get("sdgs", [17])])
+        obj.beneficiary_countries.set(
+            [country(iso3) for iso3 in kwargs.get("beneficiaries", [])]
+        )
+        search.refresh_related_arrays(obj)
