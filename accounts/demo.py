@@ -125,7 +125,8 @@ def seed(*, password: str | None, totp_secret: str, force_password: bool) -> Dem
         name=PARTNER_NAME,
         defaults={
             "type": Institution.Type.PRIVATE_SECTOR,
-            "country": countries["MEX"],
+            # The 2022 report counts its one partner offer under Panama.
+            "country": countries["PAN"],
             "website": "https://formatoeducativo.example.org",
             "vetting_status": Institution.Vetting.VETTED,
             "vetted_at": now,

@@ -9,7 +9,7 @@ from accounts import demo
 
 class Command(BaseCommand):
     help = (
-        "Create the demo institutions and sign-ins (idempotent). Passwords come from "
+        "Create the demo institutions, sign-ins and catalogue (idempotent). Passwords come from "
         "--password, or are generated and printed once; the TOTP secret of the staff "
         "accounts from DEMO_TOTP_SECRET, or is generated and printed."
     )
@@ -30,6 +30,10 @@ class Command(BaseCommand):
             result = demo.seed(password=password, totp_secret=totp_secret, force_password=explicit)
         except demo.DemoError as error:
             raise CommandError(str(error)) from None
+        secretariat = User.objects.get(email="secretariat@example.org")
+        listings = exchange_demo.seed_listings(secretariat=secretariat)
+        if listings:
+            self.stdout.write(f"Demo listings created: {listings}")
 
         if not result.created and not explicit:
             self.stdout.write("Demo data already present; nothing changed.")
