@@ -4,6 +4,7 @@ pages, similar listings, dashboards and country profiles. Statistics and matches
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchRank, TrigramSimilarity
@@ -183,8 +184,10 @@ class CatalogueQuery:
     page: int = 1
 
     def cache_key(self) -> str:
+        """A digest of the filters (not the page or sort, which leave facet counts alike)."""
         values = [f"{name}={','.join(map(str, sorted(getattr(self, name))))}" for name in FACETS]
-        return "|".join([*values, f"q={fold(self.q).strip()}"])
+        text = "|".join([*values, f"q={fold(self.q).strip()}"])
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass

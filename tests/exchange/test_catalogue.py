@@ -1,0 +1,195 @@
+"""The public catalogue: facets, full-text search, sorting, pages, htmx, bad parameters."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+URL = reverse("exchange:catalogue")
+
+
+def _titles(response) -> list[str]:
+    return [listing.title for listing in response.context["page"].listings]
+
+
+@pytest.fixture
+def catalogue(peru, argentina, partner):
+    return {
+        "water": factories.ListingFactory(
+            institution=peru,
+            title="Gestión de aguas potables en zonas rurales",
+            summary="Acceso al agua y saneamiento para comunidades andinas.",
+            relations__focus_areas=["sustainable-development-environment"],
+            relations__sdgs=[6],
+        ),
+        "cooperation": factories.ListingFactory(
+            institution=argentina,
+            title="Cooperación técnica en estadísticas públicas",
+            summary="Intercambio de expertos entre oficinas de estadística.",
+            relations__focus_areas=["other"],
+            relations__sdgs=[16, 17],
+        ),
+        "english": factories.ListingFactory(
+            institution=argentina,
+            language="en",
+            kind="need",
+            title="Drinking water quality monitoring for small towns",
+            summary="We need capacity building in laboratory analysis of water.",
+            relations__focus_areas=["sustainable-development-environment"],
+            relations__sdgs=[6, 3],
+        ),
+        "partner": factories.ListingFactory(
+            institution=partner.institution,
+            title="Plataforma de formación docente en línea",
+            summary="Cursos virtuales para docentes de secundaria.",
+            relations__focus_areas=["education-human-development"],
+            relations__sdgs=[4],
+        ),
+        "draft": factories.ListingFactory(institution=peru, status="draft", title="Borrador secreto"),
+        "submitted": factories.ListingFactory(institution=peru, status="submitted", title="En revisión"),
+    }
+
+
+def test_only_published_listings_appear(client, catalogue):
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert sorted(_titles(response)) == sorted(
+        catalogue[key].title for key in ("water", "cooperation", "english", "partner")
+    )
+    assert response.context["page"].total == 4
+
+
+def test_facet_counts_follow_the_other_filters(client, catalogue):
+    response = client.get(URL, {"country": "ARG"})
+    facets = response.context["page"].facets
+    assert response.context["page"].total == 2
+    # The country facet ignores its own filter, so every country keeps its count.
+    assert facets["country"] == {
+        factories.country("PER").pk: 1,
+        factories.country("ARG").pk: 2,
+        factories.country("MEX").pk: 1,
+    }
+    assert facets["kind"] == {"offer": 1, "need": 1}
+    assert facets["sdg"] == {16: 1, 17: 1, 6: 1, 3: 1}
+    area = factories.focus_area("sustainable-development-environment").pk
+    assert facets["focus_area"][area] == 1
+
+
+def test_filters_combine(client, catalogue):
+    response = client.get(
+        URL, {"focus_area": "sustainable-development-environment", "kind": "need", "sdg": "6"}
+    )
+    assert _titles(response) == [catalogue["english"].title]
+    response = client.get(URL, {"publisher_type": "partner"})
+    assert _titles(response) == [catalogue["partner"].title]
+    response = client.get(URL, {"language": "en", "modality": "south_south"})
+    assert _titles(response) == [catalogue["english"].title]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("agua potable", "water"),
+        ("aguas potables", "water"),
+        ("cooperacion", "cooperation"),
+        ("COOPERACIÓN técnica", "cooperation"),
+        ("drinking water", "english"),
+        ("monitor", "english"),
+        ('"formación docente"', "partner"),
+        ("estadistica -agua", "cooperation"),
+    ],
+)
+def test_full_text_search(client, catalogue, query, expected):
+    response = client.get(URL, {"q": query})
+    assert _titles(response) == [catalogue[expected].title]
+
+
+def test_search_highlights_and_escapes(client, peru):
+    factories.ListingFactory(
+        institution=peru,
+        title="Alerta <b>temprana</b>",
+        summary="Sistemas de alerta <script>alert(1)</script> temprana.",
+    )
+    page = client.get(URL, {"q": "temprana"}).content.decode()
+    assert "<mark>temprana</mark>" in page
+    assert "<script>alert(1)</script>" not in page
+    assert "Alerta &lt;b&gt;temprana&lt;/b&gt;" in page
+
+
+def test_relevance_and_title_sorting(client, catalogue):
+    by_title = _titles(client.get(URL, {"sort": "title"}))
+    assert by_title == sorted(by_title)
+    relevance = client.get(URL, {"q": "agua", "sort": "relevance"})
+    assert relevance.context["page"].ranked is True
+    assert _titles(relevance)[0] == catalogue["water"].title
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"country": "XXX"},
+        {"focus_area": "<script>"},
+        {"sdg": "99"},
+        {"sdg": "abc"},
+        {"kind": "everything"},
+        {"page": "-3"},
+        {"page": "99999999999999"},
+        {"sort": "DROP TABLE"},
+        {"q": "x" * 500},
+        {"q": "'\"&|!():*<>"},
+    ],
+)
+def test_bad_parameters_are_ignored_not_errors(client, catalogue, params):
+    response = client.get(URL, params)
+    assert response.status_code == 200
+    assert response.context["page"].total >= 0
+
+
+def test_unknown_facet_value_says_it_was_ignored(client, catalogue):
+    response = client.get(URL, {"country": ["ARG", "XXX"]})
+    assert response.context["ignored"] == ["country"]
+    assert response.context["page"].total == 2
+    assert "were not recognised" in response.content.decode()
+
+
+def test_htmx_gets_only_the_results(client, catalogue):
+    response = client.get(URL, {"kind": "need"}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert "<html" not in body
+    assert catalogue["english"].title in body
+    assert 'name="kind"' in body
+
+
+def test_pages(client, peru):
+    factories.ListingFactory.create_batch(25, institution=peru)
+    first = client.get(URL)
+    assert (first.context["page"].pages, len(first.context["page"].listings)) == (2, 20)
+    second = client.get(URL, {"page": 2})
+    assert len(second.context["page"].listings) == 5
+    assert not set(_titles(first)) & set(_titles(second))
+    beyond = client.get(URL, {"page": 40})
+    assert beyond.context["page"].page == 2
+
+
+def test_empty_state(client, db):
+    assert "No listing matches these filters" in client.get(URL).content.decode()
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_query_count_is_constant(client, peru, django_assert_num_queries, rows):
+    from exchange import selectors
+
+    factories.ListingFactory.create_batch(rows, institution=peru)
+    params = {"country": "PER", "q": "riesgo"}
+    client.get(URL, params)
+    # Facet counts cached for these filters: only the page of results is read.
+    with django_assert_num_queries(1):
+        response = client.get(URL, params)
+    assert response.context["page"].total == rows
+    # After a change to the catalogue: eight facet counts, then the results.
+    selectors.catalogue_changed()
+    with django_assert_num_queries(9):
+        client.get(URL, params)
