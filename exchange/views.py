@@ -212,7 +212,7 @@ def listing_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def listing_submit(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm and submit; when similar listings exist, show them and ask again."""
     listing = _listing(request, pk, "exchange.submit_listing")
-    form = SubmitForm(request.POST or None)
+    form = SubmitForm(request.POST if request.method == "POST" else None)
     similar = []
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,0 +1,292 @@
+"""A listing's page, the web forms that write listings, documents, and dashboards."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from exchange.models import Connection, Listing, ListingDocument
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _form(**values):
+    data = {
+        "title": "Sistema de alerta temprana ante inundaciones",
+        "summary": "Asistencia técnica en alertas tempranas.",
+        "description": "Pasantías y **misiones** de expertos.",
+        "language": "es",
+        "focus_areas": [factories.focus_area("sustainable-development-environment").pk],
+        "sdgs": [factories.sdg(13).pk],
+        "modality": "south_south",
+        "cooperation_type": "technical_assistance",
+        "stage": "in_execution",
+        "contact_email": "cooperacion@apci.example.org",
+    }
+    data.update(values)
+    return data
+
+
+class TestVisibility:
+    def test_draft_is_404_to_others(self, client, peru, other_focal_point, partner):
+        draft = factories.ListingFactory(institution=peru, status="draft")
+        url = draft.get_absolute_url()
+        assert client.get(url).status_code == 404
+        for outsider in (other_focal_point, partner):
+            client.force_login(outsider)
+            assert client.get(url).status_code == 404
+            assert client.get(reverse("exchange:edit", args=[draft.pk])).status_code == 404
+
+    def test_draft_is_visible_to_the_publisher_and_the_liaison(self, client, peru, focal_point, mission_liaison, board_member):
+        draft = factories.ListingFactory(institution=peru, status="draft")
+        for insider in (focal_point, mission_liaison, board_member):
+            client.force_login(insider)
+            assert client.get(draft.get_absolute_url()).status_code == 200
+
+    def test_published_page_shows_everything(self, client, peru, argentina):
+        listing = factories.ListingFactory(
+            institution=peru,
+            description="Primera línea\n\n- pasantías\n- [guía](https://example.org)\n\n<script>alert(1)</script><img src=x onerror=alert(1)>",
+            relations__focus_areas=["other", "smes"],
+            relations__sdgs=[8, 17],
+            relations__beneficiaries=["BOL"],
+        )
+        factories.ListingFactory(institution=argentina, kind="need", relations__focus_areas=["smes"])
+        page = client.get(listing.get_absolute_url()).content.decode()
+        assert "<li>pasantías</li>" in page
+        assert 'href="https://example.org"' in page
+        assert "<script>alert(1)</script>" not in page
+        assert "onerror" not in page
+        assert "Bolivia" in page
+        assert "8. Decent Work and Economic Growth" in page
+        assert "Needs this offer may answer" in page
+        assert "Sign in to express your institution's interest" in page
+
+    @pytest.mark.parametrize("documents", [1, 4])
+    def test_query_count(self, client, peru, argentina, focal_point, django_assert_num_queries, documents):
+        listing = factories.ListingFactory(institution=peru)
+        factories.ListingFactory.create_batch(documents, institution=argentina, kind="need")
+        for index in range(documents):
+            ListingDocument.objects.create(
+                listing=listing, token=f"t{index}", file=f"x{index}.pdf", name=f"x{index}.pdf",
+                content_type="application/pdf", size=10, uploaded_by=focal_point,
+            )
+        client.get(listing.get_absolute_url())
+        # listing, documents, pending revisions, matches (scores, then their rows)
+        with django_assert_num_queries(5):
+            response = client.get(listing.get_absolute_url())
+        assert len(response.context["matches"]) == documents
+
+
+class TestWriting:
+    def test_focal_point_creates_and_submits(self, client, focal_point):
+        client.force_login(focal_point)
+        response = client.post(reverse("exchange:create", args=["offer"]), _form())
+        listing = Listing.objects.get()
+        assert response["Location"] == listing.get_absolute_url()
+        assert (listing.status, listing.created_by) == ("draft", focal_point)
+        response = client.post(reverse("exchange:submit", args=[listing.pk]))
+        listing.refresh_from_db()
+        assert listing.status == "submitted"
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [("title", ""), ("language", "de"), ("focus_areas", []), ("contact_email", "nope"),
+         ("duration_months", "-4"), ("sdgs", ["9999"]), ("title", "x" * 201)],
+    )
+    def test_bad_input_stores_nothing(self, client, focal_point, field, value):
+        client.force_login(focal_point)
+        response = client.post(reverse("exchange:create", args=["offer"]), _form(**{field: value}))
+        assert response.status_code == 400
+        assert response.context["form"].errors
+        assert Listing.objects.count() == 0
+
+    def test_script_in_every_text_field_is_inert(self, client, focal_point, secretariat):
+        payload = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+        client.force_login(focal_point)
+        client.post(
+            reverse("exchange:create", args=["offer"]),
+            _form(title=payload, summary=payload, description=payload, cost_sharing=payload, contact_name=payload),
+        )
+        listing = Listing.objects.get()
+        for viewer in (focal_point, secretariat):
+            client.force_login(viewer)
+            page = client.get(listing.get_absolute_url()).content.decode()
+            assert "<script>alert" not in page
+            assert "<img src=x" not in page
+        client.force_login(secretariat)
+        admin = client.get(reverse("admin:exchange_listing_change", args=[listing.pk])).content.decode()
+        assert "<script>alert" not in admin
+
+    def test_partner_cannot_open_the_need_form(self, client, partner):
+        client.force_login(partner)
+        assert client.get(reverse("exchange:create", args=["need"])).status_code == 403
+        assert client.post(reverse("exchange:create", args=["need"]), _form()).status_code == 403
+        assert Listing.objects.count() == 0
+
+    def test_similar_listing_asks_for_confirmation(self, client, focal_point, peru):
+        factories.ListingFactory(institution=peru, title="Sistema de alerta temprana ante inundaciones", summary="Asistencia técnica en alertas tempranas.")
+        client.force_login(focal_point)
+        client.post(reverse("exchange:create", args=["offer"]), _form())
+        listing = Listing.objects.get(status="draft")
+        response = client.post(reverse("exchange:submit", args=[listing.pk]))
+        assert response.status_code == 400
+        assert len(response.context["similar"]) == 1
+        listing.refresh_from_db()
+        assert listing.status == "draft"
+        client.post(reverse("exchange:submit", args=[listing.pk]), {"acknowledge_similar": "on"})
+        listing.refresh_from_db()
+        assert listing.status == "submitted"
+
+    def test_editing_published_keeps_the_live_text(self, client, focal_point, peru):
+        listing = factories.ListingFactory(institution=peru, title="Texto publicado")
+        client.force_login(focal_point)
+        client.post(reverse("exchange:edit", args=[listing.pk]), _form(title="Texto propuesto"))
+        listing.refresh_from_db()
+        assert listing.title == "Texto publicado"
+        assert listing.revisions.get().data["title"] == "Texto propuesto"
+        page = client.get(listing.get_absolute_url()).content.decode()
+        assert "waiting for the Secretariat" in page
+
+
+def _pdf() -> bytes:
+    return b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _docx() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<document/>")
+    return buffer.getvalue()
+
+
+def _zip_bomb() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", b"0" * (60 * 1024 * 1024))
+    return buffer.getvalue()
+
+
+class TestDocuments:
+    @pytest.fixture
+    def listing(self, peru):
+        return factories.ListingFactory(institution=peru, status="draft")
+
+    def _upload(self, client, listing, name, content, content_type="application/pdf"):
+        return client.post(
+            reverse("exchange:document_upload", args=[listing.pk]),
+            {"file": SimpleUploadedFile(name, content, content_type=content_type)},
+            follow=True,
+        )
+
+    def test_pdf_and_docx_are_accepted_and_served_as_downloads(self, client, focal_point, listing):
+        client.force_login(focal_point)
+        self._upload(client, listing, "informe final.pdf", _pdf())
+        self._upload(client, listing, "plan.docx", _docx(), "application/octet-stream")
+        documents = list(listing.documents.order_by("id"))
+        assert [(d.name, d.content_type) for d in documents] == [
+            ("informe_final.pdf", "application/pdf"),
+            ("plan.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        ]
+        response = client.get(reverse("exchange:document", args=[listing.pk, documents[0].pk]))
+        assert response["Content-Disposition"] == 'attachment; filename="informe_final.pdf"'
+        assert response["Content-Type"] == "application/pdf"
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert b"".join(response.streaming_content) == _pdf()
+
+    @pytest.mark.parametrize(
+        ("name", "content", "message"),
+        [
+            ("virus.pdf", b"MZ\x90\x00\x03" + b"\x00" * 100, "Only PDF"),
+            ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "Only PDF"),
+            ("page.pdf", b"<html><script>alert(1)</script></html>", "Only PDF"),
+            ("empty.pdf", b"", "empty"),
+            ("bomb.xlsx", None, "expands to far more"),
+            ("fake.docx", b"PK\x03\x04 not really a zip", "Only PDF"),
+        ],
+    )
+    def test_disguised_or_hostile_files_are_refused(self, client, focal_point, listing, name, content, message):
+        client.force_login(focal_point)
+        content = _zip_bomb() if content is None else content
+        response = self._upload(client, listing, name, content)
+        assert message in response.content.decode()
+        assert ListingDocument.objects.count() == 0
+
+    def test_oversize_is_refused(self, client, focal_point, listing):
+        client.force_login(focal_point)
+        response = self._upload(client, listing, "big.pdf", _pdf() + b"0" * (10 * 1024 * 1024))
+        assert "larger than 10 MB" in response.content.decode()
+        assert ListingDocument.objects.count() == 0
+
+    def test_documents_of_a_draft_are_hidden_from_others(self, client, focal_point, other_focal_point, listing):
+        client.force_login(focal_point)
+        self._upload(client, listing, "informe.pdf", _pdf())
+        document = listing.documents.get()
+        client.force_login(other_focal_point)
+        assert client.get(reverse("exchange:document", args=[listing.pk, document.pk])).status_code == 404
+        assert client.post(reverse("exchange:document_delete", args=[listing.pk, document.pk])).status_code == 404
+        assert ListingDocument.objects.count() == 1
+
+
+class TestInterestAndDashboards:
+    def test_interest_from_the_page(self, client, peru, other_focal_point, focal_point):
+        listing = factories.ListingFactory(institution=peru)
+        client.force_login(other_focal_point)
+        client.post(reverse("exchange:interest", args=[listing.pk]), {"message": "Nos interesa."})
+        connection = Connection.objects.get()
+        assert connection.institution == other_focal_point.institution
+        page = client.get(listing.get_absolute_url()).content.decode()
+        assert "the connection is: Interested" in page
+        client.force_login(focal_point)
+        page = client.get(reverse("exchange:my_connections")).content.decode()
+        assert other_focal_point.institution.name in page
+        client.post(reverse("exchange:connection_move", args=[connection.pk]), {"status": "in_talks"})
+        connection.refresh_from_db()
+        assert connection.status == "in_talks"
+
+    def test_empty_message_changes_nothing(self, client, peru, other_focal_point):
+        listing = factories.ListingFactory(institution=peru)
+        client.force_login(other_focal_point)
+        client.post(reverse("exchange:interest", args=[listing.pk]), {"message": "  "})
+        assert Connection.objects.count() == 0
+
+    @pytest.mark.parametrize("rows", [1, 12])
+    def test_my_listings_query_count(self, client, focal_point, peru, django_assert_num_queries, rows):
+        factories.ListingFactory.create_batch(rows, institution=peru, created_by=focal_point)
+        client.force_login(focal_point)
+        client.get(reverse("exchange:my_listings"))
+        # session, user, institution, listings with authors, unread count
+        with django_assert_num_queries(5):
+            response = client.get(reverse("exchange:my_listings"))
+        assert len(response.context["listings"]) == rows
+
+    @pytest.mark.parametrize("rows", [1, 8])
+    def test_my_connections_query_count(self, client, focal_point, peru, django_assert_num_queries, rows):
+        for _ in range(rows):
+            other = factories.AuthorityFactory(country=factories.Country.objects.exclude(institutions__isnull=False).first())
+            listing = factories.ListingFactory(institution=peru)
+            Connection.objects.create(listing=listing, institution=other, created_by=focal_point, message="m")
+        client.force_login(focal_point)
+        client.get(reverse("exchange:my_connections"))
+        # session, user, institution, connections with both institutions, unread count
+        with django_assert_num_queries(5):
+            response = client.get(reverse("exchange:my_connections"))
+        assert len(response.context["connections"]) == rows
+
+
+def test_country_profile(client, peru, focal_point):
+    factories.ListingFactory.create_batch(2, institution=peru)
+    factories.ListingFactory(institution=peru, kind="need")
+    factories.ListingFactory(institution=peru, status="draft")
+    response = client.get(reverse("exchange:country", args=["per"]))
+    profile = response.context["profile"]
+    assert (profile.offer_count, profile.need_count, profile.authority) == (2, 1, peru)
+    assert "Designated" in response.content.decode()
+    assert client.get(reverse("exchange:country", args=["XXX"])).status_code == 404
