@@ -146,10 +146,11 @@ def seed_listings(*, secretariat: User) -> int:
     created = 0
     for index, entry in enumerate(build(report), start=1):
         kind, area = entry["kind"], entry["areas"][0]
-        candidates = pools[kind][area] or pools[kind]["other"] or texts[f"{kind}s"]
-        text = candidates[used[(kind, area)] % len(candidates)]
-        round_ = used[(kind, area)] // len(candidates)
-        used[(kind, area)] += 1
+        pool = area if pools[kind][area] else "other"
+        candidates = pools[kind][pool]
+        text = candidates[used[(kind, pool)] % len(candidates)]
+        round_ = used[(kind, pool)] // len(candidates)
+        used[(kind, pool)] += 1
         institution = partner if entry["publisher"] == "partner" else authorities[entry["country"]]
         published = timezone.make_aware(
             datetime.datetime(2020, 3, 1) + datetime.timedelta(days=rng.randint(0, 800))

@@ -5,6 +5,8 @@ from allauth.mfa.totp.internal.auth import generate_totp_secret
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import demo
+from accounts.models import User
+from exchange import demo as exchange_demo
 
 
 class Command(BaseCommand):

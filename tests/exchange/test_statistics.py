@@ -1,0 +1,105 @@
+"""The statistics page from live data, and the demo catalogue in the 2022 report's shape."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from exchange.demo import snapshot
+from exchange.models import Listing
+
+pytestmark = pytest.mark.django_db
+URL = reverse("exchange:statistics")
+
+
+@pytest.fixture
+def demo(monkeypatch):
+    monkeypatch.setenv("DEMO_TOTP_SECRET", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    call_command("seed_demo", "--password", "demo-password-2026", stdout=io.StringIO())
+
+
+def test_demo_reproduces_the_2022_report(client, demo):
+    report = snapshot()
+    stats = client.get(URL).context["stats"]
+    assert stats.listings == report["listings_total"] == 238
+    by_type = {row.key: row.count for row in stats.by_type.rows}
+    assert by_type == {
+        "offer_member_state": 229,
+        "offer_partner": 1,
+        "need_member_state": 8,
+        "need_partner": 0,
+    }
+    assert {row.key: row.count for row in stats.by_country.rows} == {
+        iso3: count for iso3, count, _ in report["by_country"]
+    }
+    assert {row.key: row.count for row in stats.by_focus_area.rows} == {
+        slug: count for slug, count, _ in report["by_focus_area"]
+    }
+    assert stats.by_focus_area.total == 280
+    assert {int(row.key): row.count for row in stats.by_sdg.rows} == {
+        number: count for number, count, _ in report["by_sdg"]
+    }
+    assert stats.by_sdg.total == report["by_sdg_total"] == 427
+    peru = next(row for row in stats.by_country.rows if row.key == "PER")
+    assert peru.percentage == 52.1
+
+
+def test_demo_is_idempotent_and_every_listing_is_complete(demo):
+    call_command("seed_demo", stdout=io.StringIO())
+    published = Listing.objects.filter(status="published")
+    assert published.count() == 238
+    assert Listing.objects.filter(status="submitted").count() == 2
+    assert published.values("title").distinct().count() == 238
+    assert not published.filter(focus_area_ids=[]).exists()
+    assert published.filter(language="en").exists() and published.filter(language="es").exists()
+
+
+def test_date_range_and_csv(client, demo):
+    listings = Listing.objects.filter(status="published")
+    first = listings.order_by("published_at").first().published_at.date()
+    response = client.get(URL, {"since": first.isoformat(), "until": first.isoformat()})
+    expected = listings.filter(published_at__date=first).count()
+    assert response.context["stats"].listings == expected
+    csv_response = client.get(reverse("exchange:statistics_csv", args=["country"]))
+    assert csv_response["Content-Disposition"] == 'attachment; filename="cooperanet-country.csv"'
+    rows = list(csv.reader(io.StringIO(csv_response.content.decode())))
+    assert rows[0] == ["Code", "Label", "Listings", "Percentage of listings"]
+    assert ["PER", "Peru", "124", "52.1"] in rows
+    assert rows[-1] == ["", "Total", "238", ""]
+
+
+@pytest.mark.parametrize("params", [{"since": "yesterday"}, {"until": "2022-13-45"}])
+def test_bad_dates_are_ignored_with_a_notice(client, params):
+    response = client.get(URL, params)
+    assert response.status_code == 200
+    assert response.context["invalid_dates"] is True
+
+
+def test_unknown_table_is_404(client, db):
+    assert client.get(reverse("exchange:statistics_csv", args=["nope"])).status_code == 404
+
+
+@pytest.mark.parametrize("rows", [1, 20])
+def test_query_count(client, peru, django_assert_num_queries, rows):
+    from tests import factories
+
+    factories.ListingFactory.create_batch(rows, institution=peru)
+    client.get(URL)
+    # by type, by country, by focus area, by SDG
+    with django_assert_num_queries(4):
+        response = client.get(URL)
+    assert response.context["stats"].listings == rows
+
+
+def test_chart_and_table_are_accessible(client, peru):
+    from tests import factories
+
+    factories.ListingFactory(institution=peru)
+    page = client.get(URL).content.decode()
+    assert 'role="img"' in page
+    assert "<title>Peru: 1</title>" in page
+    assert '<th scope="row">Peru</th>' in page
