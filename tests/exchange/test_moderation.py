@@ -1,0 +1,120 @@
+"""Moderation in the admin: queue, filters, return/reject with comments, revision diff."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Notification
+from exchange import services
+from exchange.models import Listing, ListingRevision
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = reverse("admin:exchange_listing_changelist")
+
+
+@pytest.fixture
+def submitted(peru):
+    return factories.ListingFactory.create_batch(
+        3, institution=peru, status="submitted", submitted_at=timezone.now()
+    )
+
+
+def test_queue_filters(client, secretariat, submitted, argentina):
+    old = factories.ListingFactory(
+        institution=argentina,
+        status="submitted",
+        kind="need",
+        submitted_at=timezone.now() - datetime.timedelta(days=45),
+    )
+    client.force_login(secretariat)
+    response = client.get(CHANGELIST, {"status__exact": "submitted"})
+    assert response.context["cl"].result_count == 4
+    assert client.get(CHANGELIST, {"status__exact": "submitted", "kind__exact": "need"}).context["cl"].result_count == 1
+    assert list(client.get(CHANGELIST, {"waiting": "older"}).context["cl"].result_list) == [old]
+    assert client.get(CHANGELIST, {"country__id__exact": argentina.country_id}).context["cl"].result_count == 1
+
+
+def test_bulk_approve_goes_through_the_service(client, secretariat, submitted, focal_point):
+    client.force_login(secretariat)
+    client.post(CHANGELIST, {"action": "approve", "_selected_action": [l.pk for l in submitted]})
+    assert Listing.objects.filter(status="published").count() == 3
+    assert Notification.objects.filter(recipient=focal_point, kind="listing_approved").count() == 3
+
+
+def test_return_asks_for_a_comment_first(client, secretariat, submitted):
+    client.force_login(secretariat)
+    target = submitted[0]
+    page = client.post(CHANGELIST, {"action": "return_with_comment", "_selected_action": [target.pk]})
+    assert page.status_code == 200
+    assert "Comment for the publisher" in page.content.decode()
+    target.refresh_from_db()
+    assert target.status == "submitted"
+    empty = client.post(
+        CHANGELIST,
+        {"action": "return_with_comment", "_selected_action": [target.pk], "apply": "1", "comment": ""},
+    )
+    assert empty.context["form"].errors["comment"]
+    client.post(
+        CHANGELIST,
+        {"action": "return_with_comment", "_selected_action": [target.pk], "apply": "1", "comment": "Falta el presupuesto."},
+    )
+    target.refresh_from_db()
+    assert (target.status, target.moderation_comment) == ("returned", "Falta el presupuesto.")
+
+
+def test_wrong_state_is_reported_not_applied(client, secretariat, peru):
+    draft = factories.ListingFactory(institution=peru, status="draft")
+    client.force_login(secretariat)
+    response = client.post(CHANGELIST, {"action": "approve", "_selected_action": [draft.pk]}, follow=True)
+    assert "cannot be changed this way" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+
+
+def test_board_member_sees_the_queue_but_cannot_act(client, board_member, submitted):
+    client.force_login(board_member)
+    response = client.get(CHANGELIST)
+    assert response.status_code == 200
+    # No action is offered to a reader: the action form is not even shown.
+    assert response.context["action_form"] is None
+    client.post(CHANGELIST, {"action": "approve", "_selected_action": [submitted[0].pk]})
+    submitted[0].refresh_from_db()
+    assert submitted[0].status == "submitted"
+
+
+def test_revision_diff_side_by_side(client, secretariat, focal_point, peru):
+    listing = factories.ListingFactory(institution=peru, title="Título publicado")
+    revision = ListingRevision.objects.create(
+        listing=listing,
+        submitted_by=focal_point,
+        data={**{k: getattr(listing, k) for k in services.SCALAR_FIELDS if k != "review_by"},
+              "title": "Título propuesto", "review_by": None,
+              "focus_areas": listing.focus_area_ids, "sdgs": [factories.sdg(17).pk],
+              "beneficiary_countries": []},
+    )
+    client.force_login(secretariat)
+    page = client.get(reverse("admin:exchange_listingrevision_change", args=[revision.pk])).content.decode()
+    assert "Título publicado" in page
+    assert "<ins>Título propuesto</ins>" in page
+    client.post(
+        reverse("admin:exchange_listingrevision_changelist"),
+        {"action": "approve", "_selected_action": [revision.pk]},
+    )
+    listing.refresh_from_db()
+    assert listing.title == "Título propuesto"
+
+
+@pytest.mark.parametrize("rows", [1, 15])
+def test_queue_query_count(client, secretariat, peru, django_assert_num_queries, rows):
+    factories.ListingFactory.create_batch(rows, institution=peru, status="submitted", submitted_at=timezone.now())
+    client.force_login(secretariat)
+    client.get(CHANGELIST, {"status__exact": "submitted"})
+    # session, user, MFA check, counts and rows of the change list, filter choices
+    with django_assert_num_queries(9):
+        response = client.get(CHANGELIST, {"status__exact": "submitted"})
+    assert response.context["cl"].result_count == rows
