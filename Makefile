@@ -37,3 +37,6 @@ messages: $(BIN)/.synced
 
 clean-data:
 	rm -rf .data
+
+bench: $(BIN)/.synced
+	$(BIN)/python -m cooperanet.embedded -- $(BIN)/python -m tests.bench.exchange

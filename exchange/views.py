@@ -49,6 +49,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     ref = selectors.reference()
     for listing in page.listings:
         listing.snippet = highlight(listing.summary, query.q) if query.q else listing.summary
+        listing.heading = highlight(listing.title, query.q, length=300) if query.q else listing.title
         listing.area_names = [
             ref.focus_areas[pk].name for pk in listing.focus_area_ids if pk in ref.focus_areas
         ]
@@ -126,6 +127,8 @@ def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "matches": matching.matches_for(listing) if listing.is_public else [],
             "interest_form": InterestForm(),
             "connection": connection,
+            "is_publisher": user.has_perm("exchange.submit_listing", listing),
+            "can_manage_documents": user.has_perm("exchange.manage_documents", listing),
             "connections": (
                 selectors.connections_of(listing.institution).filter(listing=listing)
                 if user.has_perm("exchange.submit_listing", listing)

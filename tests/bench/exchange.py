@@ -1,0 +1,249 @@
+"""Benchmark of the exchange at 1,000 and 100,000 listings (2,000 institutions).
+
+    make bench            # python -m cooperanet.embedded -- python -m tests.bench.exchange
+
+Uses its own database (``cooperanet_bench``) on the same server, so the development data is
+untouched; a second run reuses the loaded rows. For each page it reports the median time of
+the whole Django request (middleware, view, template) and the median time of the SQL the
+page ran, re-executed directly on a cursor, then the ratios the issue sets as targets:
+
+* page / its own SQL            at most 2.5
+* page at 100,000 / at 1,000    at most 1.5
+
+The catalogue is measured warm (facet counts cached, the steady state) and cold (right after
+a change to the catalogue, all eight facet counts recomputed).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import sys
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+RUNS = 15
+SIZES = (1_000, 100_000)
+INSTITUTIONS = 2_000
+
+
+def _bench_database_url() -> str:
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path="/cooperanet_bench"))
+
+
+def _setup() -> None:
+    import psycopg
+
+    base = os.environ["DATABASE_URL"]
+    os.environ["DATABASE_URL"] = _bench_database_url()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cooperanet.settings")
+    os.environ.setdefault("DJANGO_ENV", "development")
+    import dj_database_url
+
+    config = dj_database_url.parse(base)
+    with psycopg.connect(
+        dbname=config["NAME"], user=config["USER"], host=config["HOST"], autocommit=True
+    ) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = 'cooperanet_bench'"
+        ).fetchone()
+        if not exists:
+            connection.execute("CREATE DATABASE cooperanet_bench")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from django.conf import settings
+
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.DEBUG = False
+
+
+def _load(target: int) -> None:
+    """Bring the listing table to ``target`` published listings (never fewer than now)."""
+    from accounts.models import Country, Institution, User
+    from exchange.demo import _texts
+    from exchange.models import FocusArea, Listing
+
+    current = Listing.objects.count()
+    if current >= target:
+        return
+    rng = random.Random(target)
+    countries = list(Country.objects.filter(participates=True))
+    institutions = list(Institution.objects.all()[:INSTITUTIONS])
+    if len(institutions) < INSTITUTIONS:
+        Institution.objects.bulk_create(
+            Institution(
+                name=f"Institución de cooperación {n}",
+                type=rng.choice(["private_sector", "foundation", "academia"]),
+                country=rng.choice(countries),
+                vetting_status="vetted",
+            )
+            for n in range(len(institutions), INSTITUTIONS)
+        )
+        institutions = list(Institution.objects.all()[:INSTITUTIONS])
+    author, _ = User.objects.get_or_create(email="bench@example.org")
+    areas = [a.pk for a in FocusArea.objects.all()]
+    texts = _texts()
+    corpus = texts["offers"] + texts["needs"]
+    words = " ".join(t["description"] for t in corpus).split()
+    print(f"  loading {target - current} listings…", flush=True)
+    batch = []
+    for n in range(current, target):
+        text = corpus[n % len(corpus)]
+        institution = institutions[n % len(institutions)]
+        extra = " ".join(rng.choice(words) for _ in range(12))
+        batch.append(
+            Listing(
+                kind="need" if n % 9 == 0 else "offer",
+                status="published",
+                title=f"{text['title']} {n}",
+                summary=text["summary"],
+                description=f"{text['description']}\n\n{extra}",
+                language=text["language"],
+                institution=institution,
+                country=institution.country,
+                publisher_type="partner" if institution.is_partner else "member_state",
+                created_by=author,
+                modality=rng.choice(Listing.Modality.values),
+                cooperation_type=rng.choice(Listing.CooperationType.values),
+                stage=rng.choice(Listing.Stage.values),
+                published_at=_aware(rng),
+                focus_area_ids=sorted(rng.sample(areas, rng.choice([1, 1, 2]))),
+                sdg_numbers=sorted(rng.sample(range(1, 18), rng.choice([1, 2, 3]))),
+                beneficiary_ids=[rng.choice(countries).pk] if n % 3 == 0 else [],
+            )
+        )
+        if len(batch) == 5_000:
+            Listing.objects.bulk_create(batch)
+            batch = []
+    Listing.objects.bulk_create(batch)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE exchange_listing")
+
+
+def _aware(rng):
+    import datetime
+
+    from django.utils import timezone
+
+    return timezone.make_aware(
+        datetime.datetime(2019, 1, 1) + datetime.timedelta(minutes=rng.randint(0, 3_000_000))
+    )
+
+
+def _median_ms(function, runs: int = RUNS) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def _measure(client, url: str, *, before=None) -> tuple[float, float]:
+    """(page ms, its own SQL ms): medians over RUNS requests and re-executions."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def request():
+        if before:
+            before()
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+
+    request()
+    page = _median_ms(request)
+    with CaptureQueriesContext(connection) as captured:
+        request()
+    queries = [q["sql"] for q in captured.captured_queries]
+
+    def run_sql():
+        with connection.cursor() as cursor:
+            for sql in queries:
+                cursor.execute(sql)
+                if cursor.description:
+                    cursor.fetchall()
+
+    return page, _median_ms(run_sql)
+
+
+def main() -> int:
+    _setup()
+    from django.test import Client
+
+    from exchange import selectors
+    from exchange.models import Listing
+
+    client = Client()
+    pages = {
+        "catalogue, filters (warm)": (
+            "/catalogue/?kind=offer&focus_area=sustainable-development-environment&sdg=6&modality=south_south",
+            None,
+        ),
+        "catalogue, text query (warm)": ("/catalogue/?q=gesti%C3%B3n+del+riesgo&language=es", None),
+        "catalogue, filters (cold)": (
+            "/catalogue/?kind=offer&focus_area=other&sdg=16",
+            selectors.catalogue_changed,
+        ),
+        "catalogue, text query (cold)": ("/catalogue/?q=agua+potable", selectors.catalogue_changed),
+        "statistics": ("/statistics/", None),
+    }
+    results: dict[str, dict[int, tuple[float, float]]] = {
+        name: {} for name in [*pages, "matches for one need"]
+    }
+    for size in SIZES:
+        _load(size)
+        print(f"{Listing.objects.count()} listings", flush=True)
+        for name, (url, before) in pages.items():
+            results[name][size] = _measure(client, url, before=before)
+        need = Listing.objects.filter(kind="need").order_by("id").first()
+        from exchange.matching import matches_for
+
+        def matches():
+            return matches_for(need)
+
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        page_ms = _median_ms(matches)
+        with CaptureQueriesContext(connection) as captured:
+            matches()
+        sqls = [q["sql"] for q in captured.captured_queries]
+
+        def run_sql():
+            with connection.cursor() as cursor:
+                for sql in sqls:
+                    cursor.execute(sql)
+                    cursor.fetchall()
+
+        results["matches for one need"][size] = (page_ms, _median_ms(run_sql))
+
+    small, large = SIZES
+    print(
+        f"\n{'page':34} {'1k page':>9} {'100k page':>10} {'100k SQL':>9} {'page/SQL':>9} {'100k/1k':>8}"
+    )
+    failures = 0
+    for name, by_size in results.items():
+        page_small, _sql_small = by_size[small]
+        page_large, sql_large = by_size[large]
+        own = page_large / sql_large if sql_large else float("inf")
+        growth = page_large / page_small
+        ok = own <= 2.5 and growth <= 1.5
+        failures += not ok
+        print(
+            f"{name:34} {page_small:8.1f}ms {page_large:9.1f}ms {sql_large:8.1f}ms "
+            f"{own:8.2f}x {growth:7.2f}x {'ok' if ok else 'MISSED'}"
+        )
+    print("\nTargets: page/SQL <= 2.5x, 100k/1k <= 1.5x (medians of %d runs)." % RUNS)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
