@@ -125,8 +125,9 @@ def seed_listings(*, secretariat: User) -> int:
     goals = {g.number: g for g in SDG.objects.all()}
     authorities = {
         i.country.iso3: i
-        for i in Institution.objects.filter(type=Institution.Type.COOPERATION_AUTHORITY)
-        .select_related("country")
+        for i in Institution.objects.filter(
+            type=Institution.Type.COOPERATION_AUTHORITY
+        ).select_related("country")
     }
     partner = Institution.objects.get(name="Formato Educativo")
     authors = {

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import connection
 
+from exchange import selectors
 from exchange.models import Listing
 from exchange.regions import regions_of
 from exchange.search import CONFIGS
@@ -41,35 +43,42 @@ class Match:
 
 
 SQL = """
-WITH candidates AS (
+WITH structural AS (
     SELECT l.id,
-           ARRAY(SELECT unnest(l.focus_area_ids) INTERSECT SELECT unnest(%(areas)s::int[]))
-               AS shared_areas,
-           ARRAY(SELECT unnest(l.sdg_numbers) INTERSECT SELECT unnest(%(sdgs)s::smallint[]))
-               AS shared_sdgs,
+           %(area_score)s AS shared_areas,
+           %(sdg_score)s AS shared_sdgs,
            CASE WHEN %(fit_sql)s THEN 1 ELSE 0 END AS fit,
-           CASE WHEN l.language = %(language)s THEN 1 ELSE 0 END AS same_language,
-           l.search_vector
+           CASE WHEN l.language = %(language)s THEN 1 ELSE 0 END AS same_language
       FROM exchange_listing l
      WHERE l.status = 'published'
        AND l.kind = %(kind)s
        AND l.institution_id <> %(institution)s
        AND (l.focus_area_ids && %(areas)s::int[] OR l.sdg_numbers && %(sdgs)s::smallint[])
-), structural AS (
-    SELECT *, %(w_area)s * cardinality(shared_areas) + %(w_sdg)s * cardinality(shared_sdgs)
+), best AS (
+    SELECT *, %(w_area)s * shared_areas + %(w_sdg)s * shared_sdgs
               + %(w_fit)s * fit + %(w_language)s * same_language AS base
-      FROM candidates
+      FROM structural
      ORDER BY base DESC, id DESC
      LIMIT %(candidates)s
 )
-SELECT id, shared_areas, shared_sdgs, fit, same_language,
-       COALESCE(ts_rank(search_vector, %(tsquery)s), 0) AS text_rank,
-       base + %(w_text)s * LEAST(COALESCE(ts_rank(search_vector, %(tsquery)s), 0) * 10, 1)
+SELECT best.id, fit, same_language, COALESCE(ts_rank(l.search_vector, %(tsquery)s), 0),
+       base + %(w_text)s * LEAST(COALESCE(ts_rank(l.search_vector, %(tsquery)s), 0) * 10, 1)
            AS score
-  FROM structural
- ORDER BY score DESC, id DESC
+  FROM best JOIN exchange_listing l ON l.id = best.id
+ ORDER BY score DESC, best.id DESC
  LIMIT %(limit)s
 """
+
+
+def _shared_count_sql(column: str, values: list[int], cast: str) -> str:
+    """How many of ``values`` the candidate's array holds, with the GIN-friendly @> test.
+
+    (No intarray in the embedded PostgreSQL; listings carry a handful of values, so a sum
+    of containment tests is as fast and needs nothing installed.)
+    """
+    if not values:
+        return "0"
+    return " + ".join(f"(l.{column} @> ARRAY[{int(v)}]::{cast})::int" for v in values)
 
 
 def _tsquery_sql(words: list[str]) -> tuple[str, dict]:
@@ -103,9 +112,36 @@ def _fit_sql(listing: Listing) -> tuple[str, dict]:
 
 
 def matches_for(listing: Listing, *, limit: int = 10) -> list[Match]:
-    """The best ``limit`` listings of the other kind for ``listing``, with their reasons."""
+    """The best ``limit`` listings of the other kind for ``listing``, with their reasons.
+
+    The scores are cached until the catalogue changes; the ten listings are read live.
+    """
     if not listing.focus_area_ids and not listing.sdg_numbers:
         return []
+    key = f"exchange:matches:{selectors.catalogue_version()}:{listing.pk}:{limit}"
+    rows = cache.get(key)
+    if rows is None:
+        rows = _scores(listing, limit)
+        cache.set(key, rows, selectors.FACET_CACHE_SECONDS)
+    found = Listing.objects.select_related("institution", "country").in_bulk(
+        [row[0] for row in rows]
+    )
+    return [
+        Match(
+            listing=found[pk],
+            score=round(float(score), 2),
+            shared_focus_areas=sorted(set(listing.focus_area_ids) & set(found[pk].focus_area_ids)),
+            shared_sdgs=sorted(set(listing.sdg_numbers) & set(found[pk].sdg_numbers)),
+            beneficiary_fit=bool(fit),
+            same_language=bool(language),
+            text_similarity=round(float(rank), 3),
+        )
+        for pk, fit, language, rank, score in rows
+        if pk in found
+    ]
+
+
+def _scores(listing: Listing, limit: int) -> list[tuple]:
     words = [
         word
         for word in dict.fromkeys(query_words(fold(f"{listing.title} {listing.summary}")))
@@ -113,7 +149,16 @@ def matches_for(listing: Listing, *, limit: int = 10) -> list[Match]:
     ][:12]
     tsquery_sql, tsquery_params = _tsquery_sql(words)
     fit_sql, fit_params = _fit_sql(listing)
-    sql = SQL.replace("%(tsquery)s", tsquery_sql).replace("%(fit_sql)s", fit_sql)
+    sql = (
+        SQL.replace("%(tsquery)s", tsquery_sql)
+        .replace("%(fit_sql)s", fit_sql)
+        .replace(
+            "%(area_score)s", _shared_count_sql("focus_area_ids", listing.focus_area_ids, "int[]")
+        )
+        .replace(
+            "%(sdg_score)s", _shared_count_sql("sdg_numbers", listing.sdg_numbers, "smallint[]")
+        )
+    )
     params = {
         "areas": list(listing.focus_area_ids),
         "sdgs": list(listing.sdg_numbers),
@@ -128,20 +173,4 @@ def matches_for(listing: Listing, *, limit: int = 10) -> list[Match]:
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    found = Listing.objects.select_related("institution", "country").in_bulk(
-        [row[0] for row in rows]
-    )
-    return [
-        Match(
-            listing=found[pk],
-            score=round(float(score), 2),
-            shared_focus_areas=list(areas),
-            shared_sdgs=list(sdgs),
-            beneficiary_fit=bool(fit),
-            same_language=bool(language),
-            text_similarity=round(float(rank), 3),
-        )
-        for pk, areas, sdgs, fit, language, rank, score in rows
-        if pk in found
-    ]
+        return [tuple(row) for row in cursor.fetchall()]

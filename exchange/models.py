@@ -397,5 +397,3 @@ class Connection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.institution} → {self.listing}"
-
-

@@ -21,6 +21,7 @@ from exchange.text import fold
 
 Status = Listing.Status
 PAGE_SIZE = 20
+RANK_WINDOW = 1000
 FACET_CACHE_SECONDS = 600
 VERSION_KEY = "exchange:catalogue-version"
 
@@ -68,7 +69,7 @@ def catalogue_changed() -> None:
         cache.set(VERSION_KEY, 1, None)
 
 
-def _catalogue_version() -> int:
+def catalogue_version() -> int:
     return cache.get_or_set(VERSION_KEY, 1, None)
 
 
@@ -255,22 +256,28 @@ def catalogue(query: CatalogueQuery) -> CataloguePage:
     Facet counts are cached until the catalogue changes (a listing published, withdrawn,
     expired, revised), keyed by the filters; the page of results is always read live.
     """
-    key = f"exchange:facets:{_catalogue_version()}:{query.cache_key()}"
+    key = f"exchange:facets:{catalogue_version()}:{query.cache_key()}"
     facets = cache.get(key)
     if facets is None:
         facets = _facet_counts(query)
         cache.set(key, facets, FACET_CACHE_SECONDS)
     kinds = facets["kind"]
     total = sum(n for kind, n in kinds.items() if not query.kind or kind in query.kind)
-    pages = max(1, -(-total // PAGE_SIZE))
+    search_query = search.search_query(query.q) if query.q else None
+    ranked = search_query is not None and query.sort == "relevance"
+    # Ranking costs a little per match: relevance orders the most recent RANK_WINDOW
+    # matches, so a broad query stays as fast on 100,000 listings as on 1,000.
+    reachable = min(total, RANK_WINDOW) if ranked else total
+    pages = max(1, -(-reachable // PAGE_SIZE))
     page = min(max(query.page, 1), pages)
 
     listings = _filtered(query).select_related("institution", "country")
-    search_query = search.search_query(query.q) if query.q else None
-    ranked = search_query is not None and query.sort == "relevance"
     if ranked:
-        listings = listings.annotate(rank=SearchRank(F("search_vector"), search_query)).order_by(
-            "-rank", "-published_at", "-id"
+        window = _filtered(query).order_by("-published_at", "-id").values("pk")[:RANK_WINDOW]
+        listings = (
+            listings.filter(pk__in=window)
+            .annotate(rank=SearchRank(F("search_vector"), search_query))
+            .order_by("-rank", "-published_at", "-id")
         )
     else:
         listings = listings.order_by(*(SORTS.get(query.sort) or SORTS["newest"]))
@@ -305,6 +312,7 @@ def catalogue(query: CatalogueQuery) -> CataloguePage:
         page=page,
         pages=pages,
         ranked=ranked,
+        extra={"windowed": ranked and total > RANK_WINDOW},
     )
 
 

@@ -385,7 +385,9 @@ def listings_expire(*, today: datetime.date | None = None) -> int:
 
 def _decide_revision(revision: ListingRevision, by: User, status: str, comment: str = ""):
     _require(by, "exchange.moderate_listing", revision.listing)
-    ListingRevision.objects.select_for_update(of=("self",)).filter(pk=revision.pk).values("pk").get()
+    ListingRevision.objects.select_for_update(of=("self",)).filter(pk=revision.pk).values(
+        "pk"
+    ).get()
     revision.refresh_from_db(fields=["status"])
     if revision.status != ListingRevision.Status.PENDING:
         raise ValidationError(_("This revision was already decided."))

@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from exchange.models import Listing
-from exchange.selectors import reference
+from exchange.selectors import FACET_CACHE_SECONDS, catalogue_version, reference
 
 
 @dataclass(frozen=True)
@@ -79,20 +81,40 @@ def _array_counts(listings: QuerySet[Listing], column: str) -> dict[int, int]:
         return dict(cursor.fetchall())
 
 
+def _counts(since: datetime.date | None, until: datetime.date | None) -> dict:
+    """The raw counts, four queries, cached until the catalogue changes."""
+    key = f"exchange:statistics:{catalogue_version()}:{since}:{until}"
+    counts = cache.get(key)
+    if counts is None:
+        listings = _published(since, until)
+        counts = {
+            "kinds": listings.aggregate(
+                offer_member_state=Count(
+                    "pk", filter=Q(kind="offer", publisher_type="member_state")
+                ),
+                offer_partner=Count("pk", filter=Q(kind="offer", publisher_type="partner")),
+                need_member_state=Count("pk", filter=Q(kind="need", publisher_type="member_state")),
+                need_partner=Count("pk", filter=Q(kind="need", publisher_type="partner")),
+            ),
+            "countries": dict(
+                listings.values_list("country_id")
+                .annotate(n=Count("pk"))
+                .values_list("country_id", "n")
+            ),
+            "areas": _array_counts(listings, "focus_area_ids"),
+            "goals": _array_counts(listings, "sdg_numbers"),
+        }
+        cache.set(key, counts, FACET_CACHE_SECONDS)
+    return counts
+
+
 def statistics(
     *, since: datetime.date | None = None, until: datetime.date | None = None
 ) -> Statistics:
-    """Four queries: listings by type, by country, by focus area and by SDG."""
-    from django.utils.translation import gettext as _
-
-    listings = _published(since, until)
+    """The four tables, labelled in the active language."""
+    counts = _counts(since, until)
     ref = reference()
-    kinds = listings.aggregate(
-        offer_member_state=Count("pk", filter=Q(kind="offer", publisher_type="member_state")),
-        offer_partner=Count("pk", filter=Q(kind="offer", publisher_type="partner")),
-        need_member_state=Count("pk", filter=Q(kind="need", publisher_type="member_state")),
-        need_partner=Count("pk", filter=Q(kind="need", publisher_type="partner")),
-    )
+    kinds = counts["kinds"]
     total = sum(kinds.values())
     type_labels = {
         "offer_member_state": _("Offer - Member State"),
@@ -101,23 +123,20 @@ def statistics(
         "need_partner": _("Need - partner"),
     }
     by_type = [(key, type_labels[key], kinds[key]) for key in type_labels]
-    by_country_counts = dict(
-        listings.values_list("country_id").annotate(n=Count("pk")).values_list("country_id", "n")
-    )
     by_country = sorted(
         (
             (ref.countries[pk].iso3, ref.countries[pk].name, n)
-            for pk, n in by_country_counts.items()
+            for pk, n in counts["countries"].items()
             if pk in ref.countries
         ),
         key=lambda row: row[1],
     )
-    areas = _array_counts(listings, "focus_area_ids")
+    areas = counts["areas"]
     by_area = [
         (area.slug, area.name, areas.get(pk, 0))
         for pk, area in sorted(ref.focus_areas.items(), key=lambda item: item[1].position)
     ]
-    goals = _array_counts(listings, "sdg_numbers")
+    goals = counts["goals"]
     by_sdg = [
         (str(number), str(goal), goals.get(number, 0)) for number, goal in sorted(ref.sdgs.items())
     ]

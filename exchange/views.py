@@ -8,9 +8,13 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from rules.contrib.views import permission_required
@@ -49,7 +53,9 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     ref = selectors.reference()
     for listing in page.listings:
         listing.snippet = highlight(listing.summary, query.q) if query.q else listing.summary
-        listing.heading = highlight(listing.title, query.q, length=300) if query.q else listing.title
+        listing.heading = (
+            highlight(listing.title, query.q, length=300) if query.q else listing.title
+        )
         listing.area_names = [
             ref.focus_areas[pk].name for pk in listing.focus_area_ids if pk in ref.focus_areas
         ]
@@ -57,11 +63,24 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         "page": page,
         "query": query,
         "ignored": ignored,
-        "facets": _facet_options(page, ref),
-        "params": request.GET,
+        "facets_html": _facets_html(page, ref),
     }
     template = "exchange/catalogue.html#results" if request.htmx else "exchange/catalogue.html"
     return render(request, template, context)
+
+
+def _facets_html(page: selectors.CataloguePage, ref: selectors.Reference) -> str:
+    """The filter column, rendered once per filters, language and catalogue version: it is
+    most of the page's template work and changes only when the catalogue does."""
+    key = (
+        f"exchange:facets-html:{selectors.catalogue_version()}:{page.query.cache_key()}:"
+        f"{translation.get_language()}"
+    )
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string("exchange/_facets.html", {"facets": _facet_options(page, ref)})
+        cache.set(key, html, selectors.FACET_CACHE_SECONDS)
+    return mark_safe(html)  # noqa: S308 - rendered by our own autoescaping template
 
 
 def _facet_options(page: selectors.CataloguePage, ref: selectors.Reference) -> list[dict]:

@@ -134,7 +134,5 @@ class ListingFactory(factory.django.DjangoModelFactory):
 
         obj.focus_areas.set([focus_area(slug) for slug in kwargs.get("focus_areas", ["other"])])
         obj.sdgs.set([sdg(number) for number in kwargs.get("sdgs", [17])])
-        obj.beneficiary_countries.set(
-            [country(iso3) for iso3 in kwargs.get("beneficiaries", [])]
-        )
+        obj.beneficiary_countries.set([country(iso3) for iso3 in kwargs.get("beneficiaries", [])])
         search.refresh_related_arrays(obj)

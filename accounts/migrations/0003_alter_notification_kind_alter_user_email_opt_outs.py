@@ -5,20 +5,62 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_load_member_states'),
+        ("accounts", "0002_load_member_states"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('partner_vetted', 'My organisation was vetted'), ('partner_rejected', 'My organisation was not accepted'), ('delegate_joined', 'A delegate joined my institution'), ('focal_point_designated', "My country's account was designated"), ('listing_approved', 'A listing of mine was published'), ('listing_returned', 'A listing of mine was returned with comments'), ('listing_rejected', 'A listing of mine was rejected'), ('listing_archived', 'A listing of mine was archived'), ('listing_expired', 'A listing of mine expired'), ('revision_approved', 'A change to my listing was approved'), ('revision_returned', 'A change to my listing was returned'), ('revision_rejected', 'A change to my listing was rejected'), ('interest_expressed', 'An institution is interested in my listing'), ('connection_updated', 'A connection moved forward')], max_length=40, verbose_name='kind'),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("partner_vetted", "My organisation was vetted"),
+                    ("partner_rejected", "My organisation was not accepted"),
+                    ("delegate_joined", "A delegate joined my institution"),
+                    ("focal_point_designated", "My country's account was designated"),
+                    ("listing_approved", "A listing of mine was published"),
+                    ("listing_returned", "A listing of mine was returned with comments"),
+                    ("listing_rejected", "A listing of mine was rejected"),
+                    ("listing_archived", "A listing of mine was archived"),
+                    ("listing_expired", "A listing of mine expired"),
+                    ("revision_approved", "A change to my listing was approved"),
+                    ("revision_returned", "A change to my listing was returned"),
+                    ("revision_rejected", "A change to my listing was rejected"),
+                    ("interest_expressed", "An institution is interested in my listing"),
+                    ("connection_updated", "A connection moved forward"),
+                ],
+                max_length=40,
+                verbose_name="kind",
+            ),
         ),
         migrations.AlterField(
-            model_name='user',
-            name='email_opt_outs',
-            field=django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('partner_vetted', 'My organisation was vetted'), ('partner_rejected', 'My organisation was not accepted'), ('delegate_joined', 'A delegate joined my institution'), ('focal_point_designated', "My country's account was designated"), ('listing_approved', 'A listing of mine was published'), ('listing_returned', 'A listing of mine was returned with comments'), ('listing_rejected', 'A listing of mine was rejected'), ('listing_archived', 'A listing of mine was archived'), ('listing_expired', 'A listing of mine expired'), ('revision_approved', 'A change to my listing was approved'), ('revision_returned', 'A change to my listing was returned'), ('revision_rejected', 'A change to my listing was rejected'), ('interest_expressed', 'An institution is interested in my listing'), ('connection_updated', 'A connection moved forward')], max_length=40), blank=True, default=list, size=None, verbose_name='e-mail notifications turned off'),
+            model_name="user",
+            name="email_opt_outs",
+            field=django.contrib.postgres.fields.ArrayField(
+                base_field=models.CharField(
+                    choices=[
+                        ("partner_vetted", "My organisation was vetted"),
+                        ("partner_rejected", "My organisation was not accepted"),
+                        ("delegate_joined", "A delegate joined my institution"),
+                        ("focal_point_designated", "My country's account was designated"),
+                        ("listing_approved", "A listing of mine was published"),
+                        ("listing_returned", "A listing of mine was returned with comments"),
+                        ("listing_rejected", "A listing of mine was rejected"),
+                        ("listing_archived", "A listing of mine was archived"),
+                        ("listing_expired", "A listing of mine expired"),
+                        ("revision_approved", "A change to my listing was approved"),
+                        ("revision_returned", "A change to my listing was returned"),
+                        ("revision_rejected", "A change to my listing was rejected"),
+                        ("interest_expressed", "An institution is interested in my listing"),
+                        ("connection_updated", "A connection moved forward"),
+                    ],
+                    max_length=40,
+                ),
+                blank=True,
+                default=list,
+                size=None,
+                verbose_name="e-mail notifications turned off",
+            ),
         ),
     ]

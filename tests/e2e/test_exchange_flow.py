@@ -31,7 +31,7 @@ def _sign_in_secretariat(page: Page) -> None:
 
 
 def _moderate(page: Page, listing: Listing, action: str, comment: str | None = None) -> None:
-    page.goto(f"/admin/exchange/listing/?status__exact=submitted")
+    page.goto("/admin/exchange/listing/?status__exact=submitted")
     page.locator(f"input[name=_selected_action][value='{listing.pk}']").check()
     page.locator("select[name=action]").select_option(action)
     page.get_by_role("button", name="Go").click()

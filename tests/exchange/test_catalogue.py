@@ -48,8 +48,12 @@ def catalogue(peru, argentina, partner):
             relations__focus_areas=["education-human-development"],
             relations__sdgs=[4],
         ),
-        "draft": factories.ListingFactory(institution=peru, status="draft", title="Borrador secreto"),
-        "submitted": factories.ListingFactory(institution=peru, status="submitted", title="En revisión"),
+        "draft": factories.ListingFactory(
+            institution=peru, status="draft", title="Borrador secreto"
+        ),
+        "submitted": factories.ListingFactory(
+            institution=peru, status="submitted", title="En revisión"
+        ),
     }
 
 
@@ -116,7 +120,7 @@ def test_search_highlights_and_escapes(client, peru):
     page = client.get(URL, {"q": "temprana"}).content.decode()
     assert "<mark>temprana</mark>" in page
     assert "<script>alert(1)</script>" not in page
-    assert "Alerta &lt;b&gt;temprana&lt;/b&gt;" in page
+    assert "Alerta &lt;b&gt;<mark>temprana</mark>&lt;/b&gt;" in page
 
 
 def test_relevance_and_title_sorting(client, catalogue):

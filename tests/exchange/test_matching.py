@@ -41,11 +41,15 @@ def test_best_offer_first_with_reasons(need, peru, argentina):
         relations__sdgs=[13],
         relations__beneficiaries=["BRA"],
     )
-    factories.ListingFactory(institution=argentina, relations__focus_areas=["culture"], relations__sdgs=[4])
+    factories.ListingFactory(
+        institution=argentina, relations__focus_areas=["culture"], relations__sdgs=[4]
+    )
     matches = matches_for(need)
     assert [m.listing for m in matches] == [strong, weak]
     best = matches[0]
-    assert best.shared_focus_areas == [factories.focus_area("sustainable-development-environment").pk]
+    assert best.shared_focus_areas == [
+        factories.focus_area("sustainable-development-environment").pk
+    ]
     assert best.shared_sdgs == [11, 13]
     assert (best.beneficiary_fit, best.same_language) == (True, True)
     assert best.text_similarity > 0
@@ -54,37 +58,59 @@ def test_best_offer_first_with_reasons(need, peru, argentina):
 
 def test_region_and_open_offers_fit(need, peru, argentina):
     by_region = factories.ListingFactory(
-        institution=peru, beneficiary_regions=["central_america"],
-        relations__focus_areas=["sustainable-development-environment"], relations__sdgs=[],
+        institution=peru,
+        beneficiary_regions=["central_america"],
+        relations__focus_areas=["sustainable-development-environment"],
+        relations__sdgs=[],
     )
     open_to_all = factories.ListingFactory(
-        institution=argentina, relations__focus_areas=["sustainable-development-environment"], relations__sdgs=[],
+        institution=argentina,
+        relations__focus_areas=["sustainable-development-environment"],
+        relations__sdgs=[],
     )
     fits = {m.listing: m.beneficiary_fit for m in matches_for(need)}
     assert fits == {by_region: True, open_to_all: True}
 
 
 def test_only_published_offers_of_other_institutions(need, peru):
-    same_publisher = factories.ListingFactory(institution=need.institution, relations__focus_areas=["sustainable-development-environment"])
-    draft = factories.ListingFactory(institution=peru, status="draft", relations__focus_areas=["sustainable-development-environment"])
-    other_need = factories.ListingFactory(institution=peru, kind="need", relations__focus_areas=["sustainable-development-environment"])
+    same_publisher = factories.ListingFactory(
+        institution=need.institution, relations__focus_areas=["sustainable-development-environment"]
+    )
+    draft = factories.ListingFactory(
+        institution=peru,
+        status="draft",
+        relations__focus_areas=["sustainable-development-environment"],
+    )
+    other_need = factories.ListingFactory(
+        institution=peru,
+        kind="need",
+        relations__focus_areas=["sustainable-development-environment"],
+    )
     found = [m.listing for m in matches_for(need)]
-    assert same_publisher not in found and draft not in found and other_need not in found
+    assert same_publisher not in found
+    assert draft not in found
+    assert other_need not in found
 
 
 def test_reverse_direction_needs_for_an_offer(need, peru):
     offer = factories.ListingFactory(
-        institution=peru, relations__focus_areas=["sustainable-development-environment"], relations__beneficiaries=["HND"],
+        institution=peru,
+        relations__focus_areas=["sustainable-development-environment"],
+        relations__beneficiaries=["HND"],
     )
     [match] = matches_for(offer)
     assert (match.listing, match.beneficiary_fit) == (need, True)
 
 
 def test_at_most_ten(need, peru):
-    factories.ListingFactory.create_batch(12, institution=peru, relations__focus_areas=["sustainable-development-environment"])
+    factories.ListingFactory.create_batch(
+        12, institution=peru, relations__focus_areas=["sustainable-development-environment"]
+    )
     assert len(matches_for(need)) == 10
 
 
 def test_listing_without_areas_or_goals_has_no_matches(peru):
-    bare = factories.ListingFactory(institution=peru, kind="need", relations__focus_areas=[], relations__sdgs=[])
+    bare = factories.ListingFactory(
+        institution=peru, kind="need", relations__focus_areas=[], relations__sdgs=[]
+    )
     assert matches_for(bare) == []

@@ -34,14 +34,26 @@ def test_queue_filters(client, secretariat, submitted, argentina):
     client.force_login(secretariat)
     response = client.get(CHANGELIST, {"status__exact": "submitted"})
     assert response.context["cl"].result_count == 4
-    assert client.get(CHANGELIST, {"status__exact": "submitted", "kind__exact": "need"}).context["cl"].result_count == 1
+    assert (
+        client.get(CHANGELIST, {"status__exact": "submitted", "kind__exact": "need"})
+        .context["cl"]
+        .result_count
+        == 1
+    )
     assert list(client.get(CHANGELIST, {"waiting": "older"}).context["cl"].result_list) == [old]
-    assert client.get(CHANGELIST, {"country__id__exact": argentina.country_id}).context["cl"].result_count == 1
+    assert (
+        client.get(CHANGELIST, {"country__id__exact": argentina.country_id})
+        .context["cl"]
+        .result_count
+        == 1
+    )
 
 
 def test_bulk_approve_goes_through_the_service(client, secretariat, submitted, focal_point):
     client.force_login(secretariat)
-    client.post(CHANGELIST, {"action": "approve", "_selected_action": [l.pk for l in submitted]})
+    client.post(
+        CHANGELIST, {"action": "approve", "_selected_action": [listing.pk for listing in submitted]}
+    )
     assert Listing.objects.filter(status="published").count() == 3
     assert Notification.objects.filter(recipient=focal_point, kind="listing_approved").count() == 3
 
@@ -49,19 +61,31 @@ def test_bulk_approve_goes_through_the_service(client, secretariat, submitted, f
 def test_return_asks_for_a_comment_first(client, secretariat, submitted):
     client.force_login(secretariat)
     target = submitted[0]
-    page = client.post(CHANGELIST, {"action": "return_with_comment", "_selected_action": [target.pk]})
+    page = client.post(
+        CHANGELIST, {"action": "return_with_comment", "_selected_action": [target.pk]}
+    )
     assert page.status_code == 200
     assert "Comment for the publisher" in page.content.decode()
     target.refresh_from_db()
     assert target.status == "submitted"
     empty = client.post(
         CHANGELIST,
-        {"action": "return_with_comment", "_selected_action": [target.pk], "apply": "1", "comment": ""},
+        {
+            "action": "return_with_comment",
+            "_selected_action": [target.pk],
+            "apply": "1",
+            "comment": "",
+        },
     )
     assert empty.context["form"].errors["comment"]
     client.post(
         CHANGELIST,
-        {"action": "return_with_comment", "_selected_action": [target.pk], "apply": "1", "comment": "Falta el presupuesto."},
+        {
+            "action": "return_with_comment",
+            "_selected_action": [target.pk],
+            "apply": "1",
+            "comment": "Falta el presupuesto.",
+        },
     )
     target.refresh_from_db()
     assert (target.status, target.moderation_comment) == ("returned", "Falta el presupuesto.")
@@ -70,7 +94,9 @@ def test_return_asks_for_a_comment_first(client, secretariat, submitted):
 def test_wrong_state_is_reported_not_applied(client, secretariat, peru):
     draft = factories.ListingFactory(institution=peru, status="draft")
     client.force_login(secretariat)
-    response = client.post(CHANGELIST, {"action": "approve", "_selected_action": [draft.pk]}, follow=True)
+    response = client.post(
+        CHANGELIST, {"action": "approve", "_selected_action": [draft.pk]}, follow=True
+    )
     assert "cannot be changed this way" in response.content.decode()
     draft.refresh_from_db()
     assert draft.status == "draft"
@@ -92,13 +118,19 @@ def test_revision_diff_side_by_side(client, secretariat, focal_point, peru):
     revision = ListingRevision.objects.create(
         listing=listing,
         submitted_by=focal_point,
-        data={**{k: getattr(listing, k) for k in services.SCALAR_FIELDS if k != "review_by"},
-              "title": "Título propuesto", "review_by": None,
-              "focus_areas": listing.focus_area_ids, "sdgs": [factories.sdg(17).pk],
-              "beneficiary_countries": []},
+        data={
+            **{k: getattr(listing, k) for k in services.SCALAR_FIELDS if k != "review_by"},
+            "title": "Título propuesto",
+            "review_by": None,
+            "focus_areas": listing.focus_area_ids,
+            "sdgs": [factories.sdg(17).pk],
+            "beneficiary_countries": [],
+        },
     )
     client.force_login(secretariat)
-    page = client.get(reverse("admin:exchange_listingrevision_change", args=[revision.pk])).content.decode()
+    page = client.get(
+        reverse("admin:exchange_listingrevision_change", args=[revision.pk])
+    ).content.decode()
     assert "Título publicado" in page
     assert "<ins>Título propuesto</ins>" in page
     client.post(
@@ -111,7 +143,9 @@ def test_revision_diff_side_by_side(client, secretariat, focal_point, peru):
 
 @pytest.mark.parametrize("rows", [1, 15])
 def test_queue_query_count(client, secretariat, peru, django_assert_num_queries, rows):
-    factories.ListingFactory.create_batch(rows, institution=peru, status="submitted", submitted_at=timezone.now())
+    factories.ListingFactory.create_batch(
+        rows, institution=peru, status="submitted", submitted_at=timezone.now()
+    )
     client.force_login(secretariat)
     client.get(CHANGELIST, {"status__exact": "submitted"})
     # session, user, MFA check, counts and rows of the change list, filter choices

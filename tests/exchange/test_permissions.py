@@ -26,7 +26,11 @@ ACTING = {"focal_point", "other_focal_point", "delegate", "partner"}
 
 MATRIX = [
     ("exchange.create_listing", None, ACTING | {"mission_liaison"}),
-    ("exchange.create_need", None, {"focal_point", "other_focal_point", "delegate", "mission_liaison"}),
+    (
+        "exchange.create_need",
+        None,
+        {"focal_point", "other_focal_point", "delegate", "mission_liaison"},
+    ),
     ("exchange.view_listing", "peru_draft", PUBLISHERS | {"mission_liaison"} | STAFF),
     ("exchange.view_listing", "peru_published", set(ROLES)),
     ("exchange.view_listing", "argentine_draft", {"other_focal_point"} | STAFF),
@@ -72,7 +76,9 @@ def objects(peru, argentina, partner, other_focal_point):
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("permission", "target", "allowed"), MATRIX, ids=lambda v: str(v))
-def test_exchange_permission_matrix(role_users, other_focal_point, objects, role, permission, target, allowed):
+def test_exchange_permission_matrix(
+    role_users, other_focal_point, objects, role, permission, target, allowed
+):
     users = {**role_users, "other_focal_point": other_focal_point}
     obj = objects[target] if target else None
     assert users[role].has_perm(permission, obj) is (role in allowed)

@@ -24,7 +24,10 @@ def draft(focal_point, draft_data):
 
 def test_create_belongs_to_the_institution_and_is_attributed(draft, focal_point, peru):
     assert (draft.status, draft.institution, draft.country, draft.created_by) == (
-        Status.DRAFT, peru, peru.country, focal_point,
+        Status.DRAFT,
+        peru,
+        peru.country,
+        focal_point,
     )
     assert draft.publisher_type == "member_state"
     draft.refresh_from_db()
@@ -40,7 +43,12 @@ def test_a_draft_needs_little(focal_point, draft_data):
     assert listing.status == Status.DRAFT
     with pytest.raises(ValidationError) as error:
         services.listing_submit(listing=listing, by=focal_point)
-    assert set(error.value.message_dict) == {"modality", "cooperation_type", "stage", "contact_email"}
+    assert set(error.value.message_dict) == {
+        "modality",
+        "cooperation_type",
+        "stage",
+        "contact_email",
+    }
     listing.refresh_from_db()
     assert listing.status == Status.DRAFT
 
@@ -99,7 +107,9 @@ def test_transitions_out_of_order_are_refused(draft, focal_point, secretariat):
     assert draft.status == Status.DRAFT
 
 
-def test_editing_a_published_listing_creates_a_revision(draft, focal_point, secretariat, draft_data):
+def test_editing_a_published_listing_creates_a_revision(
+    draft, focal_point, secretariat, draft_data
+):
     services.listing_submit(listing=draft, by=focal_point)
     services.listing_approve(listing=draft, by=secretariat)
     revision = services.listing_update(
@@ -112,7 +122,9 @@ def test_editing_a_published_listing_creates_a_revision(draft, focal_point, secr
     services.listing_update(listing=draft, by=focal_point, data=draft_data(title="Segunda fase"))
     assert ListingRevision.objects.filter(listing=draft, status="pending").count() == 1
 
-    services.revision_approve(revision=ListingRevision.objects.get(status="pending"), by=secretariat)
+    services.revision_approve(
+        revision=ListingRevision.objects.get(status="pending"), by=secretariat
+    )
     draft.refresh_from_db()
     assert (draft.title, draft.status) == ("Segunda fase", Status.PUBLISHED)
 
@@ -120,7 +132,9 @@ def test_editing_a_published_listing_creates_a_revision(draft, focal_point, secr
 def test_returned_revision_leaves_the_live_text(draft, focal_point, secretariat, draft_data):
     services.listing_submit(listing=draft, by=focal_point)
     services.listing_approve(listing=draft, by=secretariat)
-    revision = services.listing_update(listing=draft, by=focal_point, data=draft_data(title="Nuevo"))
+    revision = services.listing_update(
+        listing=draft, by=focal_point, data=draft_data(title="Nuevo")
+    )
     services.revision_return(revision=revision, by=secretariat, comment="Precisen el título.")
     draft.refresh_from_db()
     revision.refresh_from_db()
@@ -142,7 +156,9 @@ def test_withdraw_and_resubmit(draft, focal_point, secretariat):
 
 
 def test_expiry_and_renewal(focal_point, peru, django_capture_on_commit_callbacks):
-    old = factories.ListingFactory(institution=peru, review_by=timezone.localdate() - datetime.timedelta(days=1))
+    old = factories.ListingFactory(
+        institution=peru, review_by=timezone.localdate() - datetime.timedelta(days=1)
+    )
     current = factories.ListingFactory(institution=peru)
     with django_capture_on_commit_callbacks(execute=True):
         assert services.listings_expire() == 1
@@ -198,9 +214,15 @@ class TestInterest:
             connection = services.interest_express(
                 listing=listing, by=other_focal_point, message="Nos interesa para Jujuy."
             )
-        assert (connection.status, connection.institution) == ("interested", other_focal_point.institution)
+        assert (connection.status, connection.institution) == (
+            "interested",
+            other_focal_point.institution,
+        )
         note = Notification.objects.get(recipient=focal_point)
-        assert note.params == {"title": listing.title, "institution": other_focal_point.institution.name}
+        assert note.params == {
+            "title": listing.title,
+            "institution": other_focal_point.institution.name,
+        }
 
     def test_connection_moves_forward_only(self, other_focal_point, focal_point):
         listing = factories.ListingFactory(institution=focal_point.institution)
@@ -215,7 +237,9 @@ class TestInterest:
         listing = factories.ListingFactory(institution=focal_point.institution)
         connection = services.interest_express(listing=listing, by=other_focal_point, message="Sí")
         with pytest.raises(ValidationError):
-            services.connection_move(connection=connection, by=other_focal_point, status="completed")
+            services.connection_move(
+                connection=connection, by=other_focal_point, status="completed"
+            )
         connection.refresh_from_db()
         assert connection.status == "interested"
 
