@@ -5,6 +5,7 @@ pages, similar listings, dashboards and country profiles. Statistics and matches
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchRank, TrigramSimilarity
@@ -42,22 +43,30 @@ class Reference:
         return {area.slug: area for area in self.focus_areas.values()}
 
 
+_memo: dict = {}
+
+
 def reference() -> Reference:
     """Countries, focus areas and SDGs: three small tables, read once and kept in the cache
-    until one of them changes (see exchange.signals)."""
-    cached = cache.get("exchange:reference")
+    (and in this process) until one of them changes (see exchange.signals)."""
+    # A random version (not a counter) so that a flushed cache never meets an old memo.
+    version = cache.get_or_set("exchange:reference-version", lambda: secrets.token_hex(8), None)
+    if _memo.get("version") == version:
+        return _memo["reference"]
+    cached = cache.get(f"exchange:reference:{version}")
     if cached is None:
         cached = Reference(
             countries={c.pk: c for c in Country.objects.all()},
             focus_areas={a.pk: a for a in FocusArea.objects.all()},
             sdgs={g.number: g for g in SDG.objects.all()},
         )
-        cache.set("exchange:reference", cached, None)
+        cache.set(f"exchange:reference:{version}", cached, None)
+    _memo.update(version=version, reference=cached)
     return cached
 
 
 def reference_changed() -> None:
-    cache.delete("exchange:reference")
+    cache.set("exchange:reference-version", secrets.token_hex(8), None)
     catalogue_changed()
 
 
