@@ -247,16 +247,20 @@ def _facet_counts(query: CatalogueQuery) -> dict[str, dict]:
             rows = listings.order_by().values_list(column).annotate(n=Count("pk"))
             counts[name] = {value: n for value, n in rows if value not in ("", None)}
         else:
-            sql, params = listings.order_by().values("pk").query.sql_with_params()
-            column = ARRAY_COLUMNS[name]
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT value, count(*) FROM exchange_listing, unnest({column}) AS value "  # noqa: S608
-                    f"WHERE exchange_listing.id IN ({sql}) GROUP BY value",
-                    params,
-                )
-                counts[name] = dict(cursor.fetchall())
+            counts[name] = array_value_counts(listings, ARRAY_COLUMNS[name])
     return counts
+
+
+def array_value_counts(listings: QuerySet[Listing], column: str) -> dict[int, int]:
+    """How many of ``listings`` carry each value of an array column, in one scan."""
+    sql, params = listings.order_by().values(column).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT value, count(*) FROM ({sql}) AS rows, unnest(rows.{column}) AS value "  # noqa: S608
+            "GROUP BY value",
+            params,
+        )
+        return dict(cursor.fetchall())
 
 
 def catalogue(query: CatalogueQuery) -> CataloguePage:

@@ -10,12 +10,16 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from exchange.models import Listing
-from exchange.selectors import FACET_CACHE_SECONDS, catalogue_version, reference
+from exchange.selectors import (
+    FACET_CACHE_SECONDS,
+    array_value_counts,
+    catalogue_version,
+    reference,
+)
 
 
 @dataclass(frozen=True)
@@ -71,14 +75,7 @@ def _rows(pairs: list[tuple[str, str, int]], listings: int) -> list[Row]:
 
 
 def _array_counts(listings: QuerySet[Listing], column: str) -> dict[int, int]:
-    sql, params = listings.values("pk").query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT value, count(*) FROM exchange_listing, unnest({column}) AS value "  # noqa: S608
-            f"WHERE exchange_listing.id IN ({sql}) GROUP BY value",
-            params,
-        )
-        return dict(cursor.fetchall())
+    return array_value_counts(listings, column)
 
 
 def _counts(since: datetime.date | None, until: datetime.date | None) -> dict:
