@@ -240,6 +240,22 @@ class Listing(models.Model):
                 condition=models.Q(status="published"),
                 name="listing_published_idx",
             ),
+            # A narrow covering index: statistics and facet counts read it alone (an
+            # index-only scan) instead of the wide rows with their descriptions.
+            models.Index(
+                fields=["status", "published_at"],
+                include=[
+                    "kind",
+                    "publisher_type",
+                    "country",
+                    "language",
+                    "modality",
+                    "cooperation_type",
+                    "focus_area_ids",
+                    "sdg_numbers",
+                ],
+                name="listing_counts_idx",
+            ),
         ]
         triggers = [
             pgtrigger.Trigger(
