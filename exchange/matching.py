@@ -1,8 +1,9 @@
 """Suggested matches: the offers most likely to answer a need, and the needs an offer answers.
 
 Scored in two steps so that one listing's top ten stays fast at 100,000 listings:
-1. candidates: published listings of the other kind, from another institution, sharing at
-   least one focus area or SDG (GIN indexes on the denormalised arrays), ordered by a
+1. candidates: published listings of the other kind, from another institution, sharing a
+   focus area (or, when that finds fewer than wanted, a focus area or an SDG), through the
+   GIN indexes on the denormalised arrays, ordered by a
    structural score — shared focus areas, shared SDGs, beneficiary fit, same language — and
    cut to the best 200;
 2. those 200 are re-scored with the full-text rank of the listing's own words, and the best
@@ -53,7 +54,7 @@ WITH structural AS (
      WHERE l.status = 'published'
        AND l.kind = %(kind)s
        AND l.institution_id <> %(institution)s
-       AND (l.focus_area_ids && %(areas)s::int[] OR l.sdg_numbers && %(sdgs)s::smallint[])
+       AND %(candidate_sql)s
 ), best AS (
     SELECT *, %(w_area)s * shared_areas + %(w_sdg)s * shared_sdgs
               + %(w_fit)s * fit + %(w_language)s * same_language AS base
@@ -141,7 +142,20 @@ def matches_for(listing: Listing, *, limit: int = 10) -> list[Match]:
     ]
 
 
+AREA_CANDIDATES = "l.focus_area_ids && %(areas)s::int[]"
+ANY_CANDIDATES = "(l.focus_area_ids && %(areas)s::int[] OR l.sdg_numbers && %(sdgs)s::smallint[])"
+
+
 def _scores(listing: Listing, limit: int) -> list[tuple]:
+    """Candidates sharing a focus area are a fraction of those sharing a focus area or an
+    SDG; the wider set is read only when the narrow one cannot fill the list."""
+    rows = _scores_among(listing, limit, AREA_CANDIDATES) if listing.focus_area_ids else []
+    if len(rows) < limit:
+        rows = _scores_among(listing, limit, ANY_CANDIDATES)
+    return rows
+
+
+def _scores_among(listing: Listing, limit: int, candidates: str) -> list[tuple]:
     words = [
         word
         for word in dict.fromkeys(query_words(fold(f"{listing.title} {listing.summary}")))
@@ -150,7 +164,8 @@ def _scores(listing: Listing, limit: int) -> list[tuple]:
     tsquery_sql, tsquery_params = _tsquery_sql(words)
     fit_sql, fit_params = _fit_sql(listing)
     sql = (
-        SQL.replace("%(tsquery)s", tsquery_sql)
+        SQL.replace("%(candidate_sql)s", candidates)
+        .replace("%(tsquery)s", tsquery_sql)
         .replace("%(fit_sql)s", fit_sql)
         .replace(
             "%(area_score)s", _shared_count_sql("focus_area_ids", listing.focus_area_ids, "int[]")

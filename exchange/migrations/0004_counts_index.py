@@ -5,16 +5,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_alter_notification_kind_alter_user_email_opt_outs'),
-        ('exchange', '0003_listings'),
+        ("accounts", "0003_alter_notification_kind_alter_user_email_opt_outs"),
+        ("exchange", "0003_listings"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='listing',
-            index=models.Index(fields=['status', 'published_at'], include=('kind', 'publisher_type', 'country', 'language', 'modality', 'cooperation_type', 'focus_area_ids', 'sdg_numbers'), name='listing_counts_idx'),
+            model_name="listing",
+            index=models.Index(
+                fields=["status", "published_at"],
+                include=(
+                    "kind",
+                    "publisher_type",
+                    "country",
+                    "language",
+                    "modality",
+                    "cooperation_type",
+                    "focus_area_ids",
+                    "sdg_numbers",
+                ),
+                name="listing_counts_idx",
+            ),
         ),
     ]
