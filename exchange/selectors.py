@@ -378,6 +378,31 @@ class CountryProfile:
     connection_count: int
 
 
+@dataclass(frozen=True)
+class InstitutionProfile:
+    institution: Institution
+    listings: list[Listing]
+    listing_count: int
+
+
+def institution_profile(institution: Institution, *, limit: int = 20) -> InstitutionProfile:
+    """A publisher's public page: who it is and what it has published."""
+    published = Listing.objects.filter(institution=institution, status=Status.PUBLISHED)
+    return InstitutionProfile(
+        institution=institution,
+        listings=list(published.order_by("-published_at", "-id")[:limit]),
+        listing_count=published.count(),
+    )
+
+
+def public_institutions() -> QuerySet[Institution]:
+    """Institutions with a public page: Authorities, and partners the Secretariat vetted."""
+    return Institution.objects.filter(
+        Q(type=Institution.Type.COOPERATION_AUTHORITY)
+        | Q(type__in=Institution.PARTNER_TYPES, vetting_status=Institution.Vetting.VETTED)
+    ).select_related("country")
+
+
 def country_profile(country: Country, *, limit: int = 20) -> CountryProfile:
     authority = Institution.objects.filter(
         type=Institution.Type.COOPERATION_AUTHORITY, country=country

@@ -29,6 +29,7 @@ urlpatterns = [
     path("dashboard/connections/", views.my_connections, name="my_connections"),
     path("connections/<int:pk>/move/", views.connection_move, name="connection_move"),
     path("countries/<str:iso3>/", views.country_profile, name="country"),
+    path("institutions/<int:pk>/", views.institution_profile, name="institution"),
     path("statistics/", views.statistics_page, name="statistics"),
     path("statistics/<slug:table>.csv", views.statistics_csv, name="statistics_csv"),
 ]

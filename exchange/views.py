@@ -411,6 +411,15 @@ def connection_move(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Country profiles and statistics ---------------------------------------------------------
 
 
+def institution_profile(request: HttpRequest, pk: int) -> HttpResponse:
+    institution = get_object_or_404(selectors.public_institutions(), pk=pk)
+    return render(
+        request,
+        "exchange/institution_profile.html",
+        {"profile": selectors.institution_profile(institution)},
+    )
+
+
 def country_profile(request: HttpRequest, iso3: str) -> HttpResponse:
     country = get_object_or_404(Country, iso3=iso3.upper())
     return render(

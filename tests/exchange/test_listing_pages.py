@@ -356,3 +356,34 @@ def test_country_profile(client, peru, focal_point):
     assert (profile.offer_count, profile.need_count, profile.authority) == (2, 1, peru)
     assert "Designated" in response.content.decode()
     assert client.get(reverse("exchange:country", args=["XXX"])).status_code == 404
+
+
+class TestInstitutionProfile:
+    def test_publisher_profile(self, client, partner):
+        institution = partner.institution
+        institution.description = "Formación docente <b>en línea</b>."
+        institution.website = "https://fundacion.example.org"
+        institution.save()
+        listing = factories.ListingFactory(institution=institution)
+        factories.ListingFactory(institution=institution, status="draft", title="Borrador")
+        page = client.get(listing.get_absolute_url()).content.decode()
+        url = reverse("exchange:institution", args=[institution.pk])
+        assert f'href="{url}"' in page
+        response = client.get(url)
+        assert (response.context["profile"].listing_count, response.status_code) == (1, 200)
+        body = response.content.decode()
+        assert "&lt;b&gt;en línea&lt;/b&gt;" in body
+        assert "Borrador" not in body
+
+    def test_unvetted_partner_has_no_public_page(self, client, pending_partner):
+        url = reverse("exchange:institution", args=[pending_partner.institution.pk])
+        assert client.get(url).status_code == 404
+
+    @pytest.mark.parametrize("rows", [1, 10])
+    def test_query_count(self, client, peru, django_assert_num_queries, rows):
+        factories.ListingFactory.create_batch(rows, institution=peru)
+        url = reverse("exchange:institution", args=[peru.pk])
+        client.get(url)
+        # institution with country, listings, count
+        with django_assert_num_queries(3):
+            client.get(url)
