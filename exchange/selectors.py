@@ -278,23 +278,29 @@ def catalogue(query: CatalogueQuery) -> CataloguePage:
     total = sum(n for kind, n in kinds.items() if not query.kind or kind in query.kind)
     search_query = search.search_query(query.q) if query.q else None
     ranked = search_query is not None and query.sort == "relevance"
-    # Ranking costs a little per match: relevance orders the most recent RANK_WINDOW
-    # matches, so a broad query stays as fast on 100,000 listings as on 1,000.
+    # Ranking costs a little per match: relevance orders only the most recent RANK_WINDOW
+    # matches, which bounds that work for broad queries on a large catalogue.
     reachable = min(total, RANK_WINDOW) if ranked else total
     pages = max(1, -(-reachable // PAGE_SIZE))
     page = min(max(query.page, 1), pages)
 
     listings = _filtered(query).select_related("institution", "country")
+    offset = (page - 1) * PAGE_SIZE
     if ranked:
+        # Rank the window and keep one page of ids first; only those 20 rows are then read
+        # with their institution and country (joining before the cut costs far more).
         window = _filtered(query).order_by("-published_at", "-id").values("pk")[:RANK_WINDOW]
-        listings = (
-            listings.filter(pk__in=window)
+        ids = list(
+            Listing.objects.filter(pk__in=window)
             .annotate(rank=SearchRank(F("search_vector"), search_query))
             .order_by("-rank", "-published_at", "-id")
+            .values_list("pk", flat=True)[offset : offset + PAGE_SIZE]
         )
+        listings = Listing.objects.filter(pk__in=ids).select_related("institution", "country")
+        offset = 0
     else:
+        ids = None
         listings = listings.order_by(*(SORTS.get(query.sort) or SORTS["newest"]))
-    offset = (page - 1) * PAGE_SIZE
     rows = list(
         listings.only(
             "id",
@@ -317,6 +323,9 @@ def catalogue(query: CatalogueQuery) -> CataloguePage:
             "country__name_fr",
         )[offset : offset + PAGE_SIZE]
     )
+    if ids is not None:
+        position = {pk: index for index, pk in enumerate(ids)}
+        rows.sort(key=lambda row: position[row.pk])
     return CataloguePage(
         listings=rows,
         total=total,
