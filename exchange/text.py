@@ -66,6 +66,10 @@ def highlight(text: str, query: str, *, length: int = 240) -> SafeString:
         snippet = text[:length]
         return mark_safe(escape(snippet) + ("…" if len(text) > length else ""))  # noqa: S308
     start = max(0, spans[0][0] - length // 3)
+    if start:
+        # Begin the snippet at a word, not in the middle of one.
+        space = text.find(" ", start, spans[0][0])
+        start = space + 1 if space != -1 else spans[0][0]
     end = min(len(text), start + length)
     parts, cursor = [], start
     for span_start, span_end in spans:
