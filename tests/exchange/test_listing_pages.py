@@ -387,3 +387,50 @@ class TestInstitutionProfile:
         # institution with country, listings, count
         with django_assert_num_queries(3):
             client.get(url)
+
+
+@pytest.mark.parametrize("rows", [1, 10])
+def test_country_profile_query_count(
+    client, peru, other_focal_point, django_assert_num_queries, rows
+):
+    from exchange.models import Connection
+
+    listings = factories.ListingFactory.create_batch(rows, institution=peru)
+    factories.ListingFactory.create_batch(rows, institution=peru, kind="need")
+    for listing in listings:
+        Connection.objects.create(
+            listing=listing,
+            institution=other_focal_point.institution,
+            created_by=other_focal_point,
+            message="m",
+        )
+    url = reverse("exchange:country", args=["PER"])
+    # country, authority, offers, needs, counts by kind, connections
+    with django_assert_num_queries(6):
+        response = client.get(url)
+    assert (
+        response.context["profile"].offer_count,
+        response.context["profile"].connection_count,
+    ) == (rows, rows)
+
+
+@pytest.mark.parametrize("edits", [1, 6])
+def test_history_page_query_count(
+    client, focal_point, draft_data, django_assert_num_queries, edits
+):
+    from exchange import services
+
+    listing = services.listing_create(by=focal_point, kind="offer", data=draft_data())
+    for number in range(edits):
+        services.listing_update(
+            listing=listing, by=focal_point, data=draft_data(title=f"Versión {number}")
+        )
+    client.force_login(focal_point)
+    url = reverse("exchange:history", args=[listing.pk])
+    client.get(url)
+    # session, user, listing (+ institution), documents, pending revisions, events with
+    # their contexts, the people behind them, unread count
+    with django_assert_num_queries(8):
+        response = client.get(url)
+    assert len(response.context["events"]) == edits + 1
+    assert response.context["events"][0].actor == focal_point

@@ -152,3 +152,20 @@ def test_queue_query_count(client, secretariat, peru, django_assert_num_queries,
     with django_assert_num_queries(9):
         response = client.get(CHANGELIST, {"status__exact": "submitted"})
     assert response.context["cl"].result_count == rows
+
+
+@pytest.mark.parametrize("rows", [1, 8])
+def test_revision_queue_query_count(
+    client, secretariat, focal_point, peru, django_assert_num_queries, rows
+):
+    for listing in factories.ListingFactory.create_batch(rows, institution=peru):
+        ListingRevision.objects.create(
+            listing=listing, submitted_by=focal_point, data={"title": "Nuevo"}
+        )
+    client.force_login(secretariat)
+    url = reverse("admin:exchange_listingrevision_changelist")
+    client.get(url, {"status__exact": "pending"})
+    # session, user, MFA check, counts and rows of the change list, the country filter
+    with django_assert_num_queries(7):
+        response = client.get(url, {"status__exact": "pending"})
+    assert response.context["cl"].result_count == rows
