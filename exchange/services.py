@@ -86,14 +86,18 @@ def _listed(values: Iterable | None) -> list | None:
     return None if values is None else list(values)
 
 
+NULLABLE_FIELDS = frozenset({"duration_months", "review_by"})
+
+
+def _set_values(listing: Listing, values: dict) -> None:
+    """Set scalar values; an empty text field is "", an empty number or date is None."""
+    for key, value in values.items():
+        setattr(listing, key, "" if value is None and key not in NULLABLE_FIELDS else value)
+
+
 def _apply(listing: Listing, data: ListingData) -> None:
     """Validate and save scalar values and related rows of ``listing``."""
-    for key, value in data.values.items():
-        setattr(
-            listing,
-            key,
-            "" if value is None and key not in {"duration_months", "review_by"} else value,
-        )
+    _set_values(listing, data.values)
     listing.full_clean(exclude=["created_by"])
     if data.focus_areas is not None and not data.focus_areas:
         raise ValidationError({"focus_areas": _("Choose at least one focus area.")})
@@ -165,8 +169,7 @@ def listing_update(*, listing: Listing, by: User, data: ListingData) -> Listing 
 def _revision_propose(*, listing: Listing, by: User, data: ListingData) -> ListingRevision:
     # Validate the proposal on a copy so that nothing of the live listing changes.
     proposed = Listing.objects.get(pk=listing.pk)
-    for key, value in data.values.items():
-        setattr(proposed, key, value if value is not None else getattr(proposed, key))
+    _set_values(proposed, data.values)
     proposed.full_clean(exclude=["created_by"])
     if data.focus_areas is not None and not data.focus_areas:
         raise ValidationError({"focus_areas": _("Choose at least one focus area.")})

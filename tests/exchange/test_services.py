@@ -277,3 +277,16 @@ def test_board_member_changes_nothing(board_member, draft, draft_data):
     draft.refresh_from_db()
     assert draft.status == Status.DRAFT
     assert User.objects.filter(role="board_member").count() == 1
+
+
+def test_a_revision_can_clear_an_optional_field(draft, focal_point, secretariat, draft_data):
+    services.listing_update(listing=draft, by=focal_point, data=draft_data(duration_months=12))
+    services.listing_submit(listing=draft, by=focal_point)
+    services.listing_approve(listing=draft, by=secretariat)
+    revision = services.listing_update(
+        listing=draft, by=focal_point, data=draft_data(duration_months=None, cost_sharing="")
+    )
+    assert revision.data["duration_months"] is None
+    services.revision_approve(revision=revision, by=secretariat)
+    draft.refresh_from_db()
+    assert draft.duration_months is None
