@@ -143,6 +143,11 @@ def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "beneficiaries": [
                 ref.countries[pk] for pk in listing.beneficiary_ids if pk in ref.countries
             ],
+            "regions": [
+                Listing.Region(region).label
+                for region in listing.beneficiary_regions
+                if region in Listing.Region.values
+            ],
             "matches": matching.matches_for(listing) if listing.is_public else [],
             "interest_form": InterestForm(),
             "connection": connection,

@@ -57,6 +57,7 @@ class TestVisibility:
             relations__focus_areas=["other", "smes"],
             relations__sdgs=[8, 17],
             relations__beneficiaries=["BOL"],
+            beneficiary_regions=["caribbean"],
         )
         factories.ListingFactory(
             institution=argentina, kind="need", relations__focus_areas=["smes"]
@@ -66,7 +67,7 @@ class TestVisibility:
         assert 'href="https://example.org"' in page
         assert "<script>alert(1)</script>" not in page
         assert "onerror" not in page
-        assert "Bolivia" in page
+        assert "Bolivia; Caribbean" in page
         assert "8. Decent Work and Economic Growth" in page
         assert "Needs this offer may answer" in page
         assert "Sign in to express your institution's interest" in page
