@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import services
+from accounts.admin_actions import run_on_each
 from accounts.forms import DesignateForm, StaffInviteForm, add_service_errors
 from accounts.models import Country, Institution, Invitation, Notification, User
 
@@ -104,35 +105,25 @@ class InstitutionAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/accounts/designate.html", context)
 
-    def _decide(self, request, queryset, service, done_message):
-        count = 0
-        for institution in queryset:
-            try:
-                service(institution=institution, by=request.user)
-            except ValidationError as error:
-                self.message_user(
-                    request, f"{institution}: {' '.join(error.messages)}", messages.ERROR
-                )
-            else:
-                count += 1
-        if count:
-            self.message_user(request, done_message(count), messages.SUCCESS)
-
     @admin.action(description=_("Vet the selected partner organisations"), permissions=["vet"])
     def vet_partners(self, request, queryset):
-        self._decide(
+        run_on_each(
+            self,
             request,
             queryset,
             services.partner_vet,
+            "institution",
             lambda n: ngettext("%d organisation vetted.", "%d organisations vetted.", n) % n,
         )
 
     @admin.action(description=_("Reject the selected partner organisations"), permissions=["vet"])
     def reject_partners(self, request, queryset):
-        self._decide(
+        run_on_each(
+            self,
             request,
             queryset,
             services.partner_reject,
+            "institution",
             lambda n: ngettext("%d organisation rejected.", "%d organisations rejected.", n) % n,
         )
 

@@ -60,6 +60,15 @@ def is_partner_awaiting_vetting(user) -> bool:
     )
 
 
+@rules.predicate
+def is_rejected_partner(user) -> bool:
+    return (
+        _has_role(user, Role.PARTNER)
+        and user.institution_id is not None
+        and user.institution.vetting_status == Institution.Vetting.REJECTED
+    )
+
+
 def _institution_of(target) -> Institution | None:
     """The institution a target belongs to: itself, or the institution of a user/invitation."""
     if target is None:

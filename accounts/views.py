@@ -54,10 +54,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "accounts/dashboard.html",
         {
             "awaiting_vetting": account_rules.is_partner_awaiting_vetting(user),
-            "vetting_rejected": (
-                user.role == User.Role.PARTNER
-                and user.institution.vetting_status == Institution.Vetting.REJECTED
-            ),
+            "vetting_rejected": account_rules.is_rejected_partner(user),
             "can_see_institution": user.institution is not None
             and user.has_perm("accounts.view_institution_members", user.institution),
             "latest_notifications": selectors.notifications_for(user)[:5],

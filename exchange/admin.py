@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import datetime
 
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.admin_actions import run_on_each
 from exchange import services
 from exchange.forms import ModerationCommentForm
 from exchange.models import SDG, Connection, FocusArea, Listing, ListingRevision
@@ -83,16 +83,7 @@ class CommentedActionsMixin:
         )
 
     def _decide(self, request, queryset, service, done, **kwargs):
-        count = 0
-        for obj in queryset:
-            try:
-                service(**{self.service_argument: obj}, by=request.user, **kwargs)
-            except ValidationError as error:
-                self.message_user(request, f"{obj}: {' '.join(error.messages)}", messages.ERROR)
-            else:
-                count += 1
-        if count:
-            self.message_user(request, done(count), messages.SUCCESS)
+        run_on_each(self, request, queryset, service, self.service_argument, done, **kwargs)
 
 
 @admin.register(Listing)

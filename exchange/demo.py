@@ -156,7 +156,9 @@ def seed_listings(*, secretariat: User) -> int:
         published = timezone.make_aware(
             datetime.datetime(2020, 3, 1) + datetime.timedelta(days=rng.randint(0, 800))
         )
-        listing = Listing.objects.create(
+        listing_areas = [areas[s] for s in entry["areas"]]
+        listing_goals = [goals[n] for n in entry["sdgs"]]
+        listing = Listing(
             kind=kind,
             status=Listing.Status.PUBLISHED,
             title=text["title"] + SUFFIXES[text["language"]][round_ % 4],
@@ -178,11 +180,11 @@ def seed_listings(*, secretariat: User) -> int:
             published_at=published,
             submitted_at=published,
             review_by=today + datetime.timedelta(days=rng.randint(60, 365)),
-            focus_area_ids=sorted(areas[s].pk for s in entry["areas"]),
-            sdg_numbers=sorted(entry["sdgs"]),
         )
-        listing.focus_areas.set([areas[s] for s in entry["areas"]])
-        listing.sdgs.set([goals[n] for n in entry["sdgs"]])
+        listing.set_related_arrays(focus_areas=listing_areas, sdgs=listing_goals)
+        listing.save()
+        listing.focus_areas.set(listing_areas)
+        listing.sdgs.set(listing_goals)
         created += 1
     created += _moderation_examples(authorities, authors, areas)
     _connections(authorities, authors)
@@ -199,7 +201,7 @@ def _moderation_examples(authorities, authors, areas) -> int:
     ]  # fmt: skip
     for number, (iso3, title, summary) in enumerate(examples, start=1):
         authority = authorities[iso3]
-        listing = Listing.objects.create(
+        listing = Listing(
             kind="offer",
             status=Listing.Status.SUBMITTED,
             title=title,
@@ -216,8 +218,9 @@ def _moderation_examples(authorities, authors, areas) -> int:
             contact_email=authority.mailbox,
             external_ref=f"DEMO-Q{number}",
             submitted_at=timezone.now(),
-            focus_area_ids=[areas["other"].pk],
         )
+        listing.set_related_arrays(focus_areas=[areas["other"]])
+        listing.save()
         listing.focus_areas.set([areas["other"]])
     return len(examples)
 

@@ -285,6 +285,19 @@ class Listing(models.Model):
     def is_public(self) -> bool:
         return self.status == self.Status.PUBLISHED
 
+    def set_related_arrays(self, *, focus_areas=None, sdgs=None, beneficiary_countries=None):
+        """Mirror related rows into the GIN-indexed arrays that facets and matching read.
+
+        Set them with the rows, before the save that writes the listing, so the history keeps
+        one event per change. ``None`` leaves an array as it is.
+        """
+        if focus_areas is not None:
+            self.focus_area_ids = sorted(area.pk for area in focus_areas)
+        if sdgs is not None:
+            self.sdg_numbers = sorted(goal.number for goal in sdgs)
+        if beneficiary_countries is not None:
+            self.beneficiary_ids = sorted(country.pk for country in beneficiary_countries)
+
 
 ListingEvent = Listing.events.rel.related_model
 

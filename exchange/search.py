@@ -12,23 +12,9 @@ from __future__ import annotations
 
 from django.contrib.postgres.search import SearchQuery
 
-from exchange.models import Listing
 from exchange.text import fold
 
 CONFIGS = {"en": "english", "es": "spanish", "pt": "portuguese", "fr": "french"}
-
-
-def refresh_related_arrays(listing: Listing) -> None:
-    """Copy the listing's focus areas, SDGs and beneficiary countries into its arrays, which
-    carry the GIN indexes that facets and matching use."""
-    listing.focus_area_ids = sorted(listing.focus_areas.values_list("pk", flat=True))
-    listing.sdg_numbers = sorted(listing.sdgs.values_list("number", flat=True))
-    listing.beneficiary_ids = sorted(listing.beneficiary_countries.values_list("pk", flat=True))
-    Listing.objects.filter(pk=listing.pk).update(
-        focus_area_ids=listing.focus_area_ids,
-        sdg_numbers=listing.sdg_numbers,
-        beneficiary_ids=listing.beneficiary_ids,
-    )
 
 
 def search_query(text: str) -> SearchQuery | None:

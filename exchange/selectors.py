@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchRank, TrigramSimilarity
 from django.core.cache import cache
@@ -209,7 +209,7 @@ class CataloguePage:
     page: int
     pages: int
     ranked: bool = False
-    extra: dict = field(default_factory=dict)
+    windowed: bool = False
 
     @property
     def has_previous(self) -> bool:
@@ -334,11 +334,19 @@ def catalogue(query: CatalogueQuery) -> CataloguePage:
         page=page,
         pages=pages,
         ranked=ranked,
-        extra={"windowed": ranked and total > RANK_WINDOW},
+        windowed=ranked and total > RANK_WINDOW,
     )
 
 
 # --- Dashboards and profiles -----------------------------------------------------------------
+
+
+def dashboard_listings(user: User) -> QuerySet[Listing]:
+    """The listings of a person's dashboard: its country's for a mission liaison (drafts it
+    wrote for the Authority included), its institution's for everyone else."""
+    if is_mission_liaison(user):
+        return country_listings(user.institution.country)
+    return institution_listings(user.institution)
 
 
 def institution_listings(institution: Institution) -> QuerySet[Listing]:
@@ -365,14 +373,6 @@ def connections_of(institution: Institution) -> QuerySet[Connection]:
         Connection.objects.filter(Q(institution=institution) | Q(listing__institution=institution))
         .select_related("listing", "listing__institution", "institution", "created_by")
         .order_by("-updated", "-id")
-    )
-
-
-def moderation_queue() -> QuerySet[Listing]:
-    return (
-        Listing.objects.filter(status=Status.SUBMITTED)
-        .select_related("institution", "country")
-        .order_by("submitted_at", "id")
     )
 
 

@@ -103,14 +103,7 @@ def _apply(listing: Listing, data: ListingData) -> None:
         raise ValidationError({"focus_areas": _("Choose at least one focus area.")})
     if listing.pk is None and not data.focus_areas:
         raise ValidationError({"focus_areas": _("Choose at least one focus area.")})
-    # The arrays mirror the related rows (for indexes) and are written with the listing in
-    # one save, so the history records one event per change.
-    if data.focus_areas is not None:
-        listing.focus_area_ids = sorted(area.pk for area in data.focus_areas)
-    if data.sdgs is not None:
-        listing.sdg_numbers = sorted(goal.number for goal in data.sdgs)
-    if data.beneficiary_countries is not None:
-        listing.beneficiary_ids = sorted(country.pk for country in data.beneficiary_countries)
+    listing.set_related_arrays(**data.related())
     listing.save()
     for name, rows in data.related().items():
         if rows is not None:

@@ -370,11 +370,7 @@ def express_interest(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("exchange.view_dashboard_listings", raise_exception=True)
 def my_listings(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    if user.role == user.Role.MISSION_LIAISON:
-        listings = selectors.country_listings(user.institution.country)
-    else:
-        listings = selectors.institution_listings(user.institution)
+    listings = selectors.dashboard_listings(request.user)
     return render(request, "exchange/my_listings.html", {"listings": listings})
 
 

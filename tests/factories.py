@@ -130,9 +130,12 @@ class ListingFactory(factory.django.DjangoModelFactory):
     def relations(obj, create, extracted, **kwargs):
         if not create:
             return
-        from exchange import search
-
-        obj.focus_areas.set([focus_area(slug) for slug in kwargs.get("focus_areas", ["other"])])
-        obj.sdgs.set([sdg(number) for number in kwargs.get("sdgs", [17])])
-        obj.beneficiary_countries.set([country(iso3) for iso3 in kwargs.get("beneficiaries", [])])
-        search.refresh_related_arrays(obj)
+        related = {
+            "focus_areas": [focus_area(slug) for slug in kwargs.get("focus_areas", ["other"])],
+            "sdgs": [sdg(number) for number in kwargs.get("sdgs", [17])],
+            "beneficiary_countries": [country(iso3) for iso3 in kwargs.get("beneficiaries", [])],
+        }
+        for name, rows in related.items():
+            getattr(obj, name).set(rows)
+        obj.set_related_arrays(**related)
+        obj.save(update_fields=["focus_area_ids", "sdg_numbers", "beneficiary_ids"])

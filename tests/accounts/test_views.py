@@ -307,3 +307,24 @@ def test_language_switch_is_remembered_on_the_account(client, partner):
     client.post(reverse("set_language"), {"language": "fr", "next": "/"})
     partner.refresh_from_db()
     assert partner.language == "fr"
+
+
+@pytest.mark.parametrize("authorities", [1, 20])
+def test_home_query_count(client, django_assert_num_queries, authorities):
+    for country in factories.Country.objects.filter(participates=True)[:authorities]:
+        factories.AuthorityFactory(country=country)
+    # countries, their authorities with last activity
+    with django_assert_num_queries(2):
+        response = client.get("/")
+    assert response.context["overview"].total == 34
+
+
+@pytest.mark.parametrize("count", [1, 12])
+def test_dashboard_query_count(client, partner, django_assert_num_queries, count):
+    factories.NotificationFactory.create_batch(count, recipient=partner)
+    client.force_login(partner)
+    client.get(reverse("accounts:dashboard"))
+    # session, user, institution, its country, latest notifications, unread count
+    with django_assert_num_queries(6):
+        response = client.get(reverse("accounts:dashboard"))
+    assert len(response.context["latest_notifications"]) == min(count, 5)
