@@ -13,6 +13,7 @@ import rules
 from accounts.rules import (
     is_delegate,
     is_focal_point,
+    is_member_of,
     is_mission_liaison,
     is_secretariat,
     is_staff_reader,
@@ -121,3 +122,17 @@ for model in ("listingrevision", "listingdocument"):
 for model in ("listing", "listingrevision", "connection", "listingdocument"):
     # The admin offers the moderation actions only; content is never edited in a raw form.
     rules.add_perm(f"exchange.change_{model}", is_secretariat)
+
+# --- Imports: upsert of a national catalogue by external reference (object: the institution) --
+
+
+@rules.predicate
+def publishes_needs(user, institution) -> bool:
+    """Member-State institutions publish needs; partners publish offers only."""
+    return institution is not None and not institution.is_partner
+
+
+# Its own people import an institution's catalogue (a vetted partner its offers only); the
+# Secretariat imports for any institution.
+rules.add_perm("exchange.import_listings", is_member_of | is_secretariat)
+rules.add_perm("exchange.import_needs", (is_member_of | is_secretariat) & publishes_needs)

@@ -7,6 +7,7 @@ history says who did what), and schedules its notifications on commit.
 
 from __future__ import annotations
 
+import copy
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,12 +17,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Country, Institution, User
 from accounts.services import notifications_notify_institution
 from exchange import selectors
 from exchange.documents import check_upload
 from exchange.models import SDG, Connection, FocusArea, Listing, ListingDocument, ListingRevision
+from exchange.rules import is_editable
 
 Status = Listing.Status
 Kind = User.NotificationKind
@@ -95,15 +98,30 @@ def _set_values(listing: Listing, values: dict) -> None:
         setattr(listing, key, "" if value is None and key not in NULLABLE_FIELDS else value)
 
 
-def _apply(listing: Listing, data: ListingData) -> None:
-    """Validate and save scalar values and related rows of ``listing``."""
+def _validate(listing: Listing, data: ListingData, *, matched: bool = False) -> None:
+    """Set and validate scalar values and related arrays of ``listing``, without saving.
+
+    ``matched``: the caller found the listing by its institution and external reference and
+    set the institution itself, so the per-row queries of foreign-key and constraint checks
+    are skipped (imports validate thousands of rows).
+    """
     _set_values(listing, data.values)
-    listing.full_clean(exclude=["created_by"])
+    if matched:
+        listing.full_clean(
+            exclude=["created_by", "institution", "country"], validate_constraints=False
+        )
+    else:
+        listing.full_clean(exclude=["created_by"])
     if data.focus_areas is not None and not data.focus_areas:
         raise ValidationError({"focus_areas": _("Choose at least one focus area.")})
     if listing.pk is None and not data.focus_areas:
         raise ValidationError({"focus_areas": _("Choose at least one focus area.")})
     listing.set_related_arrays(**data.related())
+
+
+def _apply(listing: Listing, data: ListingData, *, matched: bool = False) -> None:
+    """Validate and save scalar values and related rows of ``listing``."""
+    _validate(listing, data, matched=matched)
     listing.save()
     for name, rows in data.related().items():
         if rows is not None:
@@ -130,8 +148,15 @@ def listing_create(*, by: User, kind: str, data: ListingData) -> Listing:
         _require(by, "exchange.create_need")
     if kind not in Listing.Kind.values:
         raise ValidationError({"kind": _("Choose offer or need.")})
-    institution = _publishing_institution(by)
-    listing = Listing(
+    listing = _new_listing(by=by, kind=kind, institution=_publishing_institution(by))
+    with _history(by, "create"):
+        _apply(listing, data)
+    return listing
+
+
+def _new_listing(*, by: User, kind: str, institution: Institution) -> Listing:
+    """An unsaved draft of ``institution``, written by ``by``."""
+    return Listing(
         kind=kind,
         institution=institution,
         country=institution.country,
@@ -143,9 +168,6 @@ def listing_create(*, by: User, kind: str, data: ListingData) -> Listing:
         created_by=by,
         status=Status.DRAFT,
     )
-    with _history(by, "create"):
-        _apply(listing, data)
-    return listing
 
 
 @transaction.atomic
@@ -160,6 +182,11 @@ def listing_update(*, listing: Listing, by: User, data: ListingData) -> Listing 
 
 
 def _revision_propose(*, listing: Listing, by: User, data: ListingData) -> ListingRevision:
+    return _revision_save(listing=listing, by=by, payload=_revision_payload(listing, data))
+
+
+def _revision_payload(listing: Listing, data: ListingData) -> dict:
+    """The validated values a revision of ``listing`` would propose."""
     # Validate the proposal on a copy so that nothing of the live listing changes.
     proposed = Listing.objects.get(pk=listing.pk)
     _set_values(proposed, data.values)
@@ -171,6 +198,10 @@ def _revision_propose(*, listing: Listing, by: User, data: ListingData) -> Listi
     for name, rows in data.related().items():
         current = rows if rows is not None else list(getattr(listing, name).all())
         payload[name] = sorted(row.pk for row in current)
+    return payload
+
+
+def _revision_save(*, listing: Listing, by: User, payload: dict) -> ListingRevision:
     revision, _created = ListingRevision.objects.update_or_create(
         listing=listing,
         status=ListingRevision.Status.PENDING,
@@ -517,3 +548,221 @@ def connection_move(*, connection: Connection, by: User, status: str) -> Connect
         url=connection.listing.get_absolute_url(),
     )
     return connection
+
+
+# --- Upsert by external reference (national catalogue sync: API and file imports) ------------
+
+
+@dataclass(frozen=True)
+class RefRow:
+    """One listing of a national catalogue, identified by its reference in that catalogue."""
+
+    kind: str
+    external_ref: str
+    data: ListingData
+
+
+class RowErrors(ValidationError):
+    """Errors of an upsert batch, by row position (0-based); nothing was written."""
+
+    def __init__(self, errors: dict[int, ValidationError]):
+        self.row_errors = errors
+        super().__init__(
+            ngettext(
+                "%(count)d row has errors; nothing was saved.",
+                "%(count)d rows have errors; nothing was saved.",
+                len(errors),
+            )
+            % {"count": len(errors)},
+            code="rows",
+        )
+
+
+UPSERT_CHUNK = 500
+
+
+def _upsert_institution(by: User, institution: Institution | None) -> Institution:
+    if institution is None:
+        institution = _publishing_institution(by)
+    if institution is None:
+        raise ValidationError({"institution": _("Choose the institution to import for.")})
+    _require(by, "exchange.import_listings", institution)
+    return institution
+
+
+def _unchanged(candidate: Listing, listing: Listing, data: ListingData) -> bool:
+    """Whether the validated ``candidate`` holds exactly what ``listing`` holds already."""
+    arrays = {
+        "focus_areas": "focus_area_ids",
+        "sdgs": "sdg_numbers",
+        "beneficiary_countries": "beneficiary_ids",
+    }
+    fields = [
+        *data.values,
+        *(arrays[name] for name, rows in data.related().items() if rows is not None),
+    ]
+    return all(getattr(candidate, name) == getattr(listing, name) for name in fields)
+
+
+def _plan(by: User, institution: Institution, row: RefRow, existing: dict, pending: dict):
+    """(outcome, listing to write or keep, revision payload) for one row; raises its errors."""
+    ref = (row.external_ref or "").strip()
+    if not ref:
+        raise ValidationError({"external_ref": _("The external reference is required.")})
+    if row.kind not in Listing.Kind.values:
+        raise ValidationError({"kind": _("Choose offer or need.")})
+    if row.kind == Listing.Kind.NEED and not by.has_perm("exchange.import_needs", institution):
+        raise ValidationError({"kind": _("Partners publish offers, not needs.")})
+    data = ListingData(
+        values={**row.data.values, "external_ref": ref},
+        focus_areas=row.data.focus_areas,
+        sdgs=row.data.sdgs,
+        beneficiary_countries=row.data.beneficiary_countries,
+    )
+    listing = existing.get(ref)
+    if listing is None:
+        listing = _new_listing(by=by, kind=row.kind, institution=institution)
+        _validate(listing, data, matched=True)
+        return "created", listing, data
+    if listing.kind != row.kind:
+        raise ValidationError(
+            {
+                "kind": _("The listing with this reference is %(kind)s.")
+                % {"kind": listing.get_kind_display().lower()}
+            }
+        )
+    candidate = copy.copy(listing)
+    _validate(candidate, data, matched=True)
+    if _unchanged(candidate, listing, data):
+        return "unchanged", listing, data
+    if listing.status in (Status.PUBLISHED, Status.EXPIRED):
+        payload = _revision_payload(listing, data)
+        revision = pending.get(listing.pk)
+        if revision is not None and revision.data == payload:
+            return "unchanged", listing, data
+        return "revision", listing, payload
+    if not is_editable(by, listing):
+        raise ValidationError(
+            {
+                "external_ref": _("This listing is %(status)s; an import cannot change it now.")
+                % {"status": listing.get_status_display().lower()}
+            }
+        )
+    return "updated", candidate, data
+
+
+def _create_all(by: User, planned: list, progress) -> None:
+    """Insert new listings and their related rows in bulk (history kept by the triggers)."""
+    new = [(listing, data) for outcome, listing, data in planned if outcome == "created"]
+    for start in range(0, len(new), UPSERT_CHUNK):
+        chunk = new[start : start + UPSERT_CHUNK]
+        with _history(by, "import"):
+            Listing.objects.bulk_create([listing for listing, _data in chunk])
+        for name in RELATED_FIELDS:
+            field = Listing._meta.get_field(name)
+            through = field.remote_field.through
+            source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
+            through.objects.bulk_create(
+                through(**{f"{source}_id": listing.pk, f"{target}_id": row.pk})
+                for listing, data in chunk
+                for row in getattr(data, name) or ()
+            )
+        if progress:
+            progress(len(chunk))
+
+
+@transaction.atomic
+def listings_upsert_by_ref(
+    *,
+    by: User,
+    rows: list[RefRow],
+    institution: Institution | None = None,
+    dry_run: bool = False,
+    progress=None,
+) -> list[tuple[Listing | ListingRevision, str]]:
+    """Create or update listings of an institution matched by their external reference.
+
+    All or nothing: every row is validated first (one query finds the existing references);
+    if any row is invalid, ``RowErrors`` says which and nothing is written. A new listing is
+    saved as a draft; a draft (returned, withdrawn) is updated; a published (or expired) one
+    gets a pending revision, its live text staying; a row equal to what is stored changes
+    nothing ("unchanged": no save, no history, no revision). ``dry_run`` validates and tells
+    the outcomes without writing. ``progress(n)`` is called as rows are written.
+
+    The institution defaults to the acting person's; permission ``exchange.import_listings``
+    (and ``exchange.import_needs`` for needs) on it is required.
+    """
+    institution = _upsert_institution(by, institution)
+    refs = {(row.external_ref or "").strip() for row in rows} - {""}
+    existing = {
+        listing.external_ref: listing
+        for listing in Listing.objects.select_for_update(of=("self",)).filter(
+            institution=institution, external_ref__in=refs
+        )
+    }
+    pending = {
+        revision.listing_id: revision
+        for revision in ListingRevision.objects.filter(
+            listing__in=[listing.pk for listing in existing.values()],
+            status=ListingRevision.Status.PENDING,
+        )
+    }
+    planned, errors, seen = [], {}, set()
+    for position, row in enumerate(rows):
+        ref = (row.external_ref or "").strip()
+        try:
+            if ref and ref in seen:
+                raise ValidationError(
+                    {"external_ref": _("This external reference appears twice in the file.")}
+                )
+            seen.add(ref)
+            planned.append(_plan(by, institution, row, existing, pending))
+        except ValidationError as error:
+            errors[position] = error
+    if errors:
+        raise RowErrors(errors)
+    results = [(listing, outcome) for outcome, listing, _extra in planned]
+    if dry_run:
+        return results
+    _create_all(by, planned, progress)
+    for index, (outcome, listing, extra) in enumerate(planned):
+        if outcome == "updated":
+            with _history(by, "import"):
+                listing.save()
+                for name, related in extra.related().items():
+                    if related is not None:
+                        getattr(listing, name).set(related)
+        elif outcome == "revision":
+            results[index] = (_revision_save(listing=listing, by=by, payload=extra), outcome)
+        if progress and outcome != "created":
+            progress(1)
+    return results
+
+
+def listing_upsert_by_ref(
+    *,
+    by: User,
+    kind: str,
+    external_ref: str,
+    data: ListingData,
+    institution: Institution | None = None,
+) -> tuple[Listing | ListingRevision, str]:
+    """Create or update the listing of ``institution`` (by default the acting person's) whose
+    external reference is ``external_ref``; idempotent.
+
+    Returns the listing (or the pending revision of a published one) and the outcome:
+    "created" (a new draft), "updated", "revision" or "unchanged". Raises PermissionDenied
+    without ``exchange.import_listings`` on the institution (``exchange.import_needs`` for a
+    need), ValidationError for invalid values (by field).
+    """
+    if kind == Listing.Kind.NEED:
+        _require(by, "exchange.import_needs", _upsert_institution(by, institution))
+    try:
+        [result] = listings_upsert_by_ref(
+            by=by,
+            rows=[RefRow(kind=kind, external_ref=external_ref, data=data)],
+            institution=institution,
+        )
+    except RowErrors as errors:
+        raise errors.row_errors[0] from None
+    return result
