@@ -338,3 +338,4 @@ LOGGING = {
 # --- CooperaNet -----------------------------------------------------------------------------
 
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+IATI_ORGANISATION_ID = env_str("IATI_ORGANISATION_ID", "XI-IATI-OAS")
