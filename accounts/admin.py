@@ -11,11 +11,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from knox.models import AuthToken
 
 from accounts import services
 from accounts.admin_actions import run_on_each
 from accounts.forms import DesignateForm, StaffInviteForm, add_service_errors
-from accounts.models import Country, Institution, Invitation, Notification, User
+from accounts.models import ApiToken, Country, Institution, Invitation, Notification, User
 
 
 @admin.register(Country)
@@ -224,3 +225,32 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+# knox registers its own token model, which ours replaces (KNOX_TOKEN_MODEL).
+if admin.site.is_registered(AuthToken):
+    admin.site.unregister(AuthToken)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created by their owners; the Secretariat can see and revoke them."""
+
+    list_display = ["name", "user", "token_key", "created", "expiry"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "name", "token_key"]
+    fields = ["name", "user", "token_key", "created", "expiry"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def delete_model(self, request, obj) -> None:
+        services.api_token_revoke(token=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for token in queryset:
+            services.api_token_revoke(token=token, by=request.user)

@@ -149,3 +149,18 @@ class PreferencesForm(forms.Form):
     def opt_outs(self) -> list[str]:
         chosen = set(self.cleaned_data["email_kinds"])
         return [kind for kind in User.NotificationKind.values if kind not in chosen]
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        required=False,
+        help_text=_('What the token is for, such as "National catalogue sync".'),
+    )
+    days = forms.TypedChoiceField(
+        label=_("Valid for"),
+        coerce=int,
+        initial=90,
+        choices=[(30, _("30 days")), (90, _("90 days")), (365, _("365 days"))],
+    )

@@ -11,6 +11,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from knox.models import AbstractAuthToken
 
 
 class TranslatedNameMixin(models.Model):
@@ -371,3 +372,18 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.recipient}"
+
+
+class ApiToken(AbstractAuthToken):
+    """A named API token (django-rest-knox stores only its digest): a national system's sync
+    job or a researcher's script; shown once when created, revocable on the profile page."""
+
+    name = models.CharField(_("name"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.token_key} ({self.user})"

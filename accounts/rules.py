@@ -107,10 +107,19 @@ rules.add_perm("accounts.view_institution_members", is_member_of | is_staff_read
 rules.add_perm("accounts.view_designation_dashboard", is_staff_reader)
 rules.add_perm("accounts.use_inbox", rules.is_authenticated & rules.is_active)
 
+
+@rules.predicate
+def owns_token(user, token) -> bool:
+    return token is not None and token.user_id == user.pk
+
+
+rules.add_perm("accounts.create_api_token", rules.is_authenticated & rules.is_active)
+rules.add_perm("accounts.revoke_api_token", owns_token | is_secretariat)
+
 # --- The admin: the Secretariat manages, board members read ---------------------------------
 
 rules.add_perm("accounts", is_staff_reader)
-for model in ("country", "institution", "user", "invitation", "notification"):
+for model in ("country", "institution", "user", "invitation", "notification", "apitoken"):
     rules.add_perm(f"accounts.view_{model}", is_staff_reader)
     for action in ("add", "change", "delete"):
         rules.add_perm(f"accounts.{action}_{model}", is_secretariat)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.db.models import Max, Prefetch, Q, QuerySet
 
-from accounts.models import Country, Institution, Invitation, Notification, User
+from accounts.models import ApiToken, Country, Institution, Invitation, Notification, User
 
 Role = User.Role
 
@@ -97,3 +97,12 @@ def partners_awaiting_vetting() -> QuerySet[Institution]:
         Q(vetting_status=Institution.Vetting.PENDING),
         type__in=Institution.PARTNER_TYPES,
     ).select_related("country")
+
+
+def api_tokens_of(user: User) -> QuerySet[ApiToken]:
+    """A person's tokens that still work, newest first."""
+    from django.utils import timezone
+
+    return ApiToken.objects.filter(user=user).filter(
+        Q(expiry__isnull=True) | Q(expiry__gt=timezone.now())
+    )

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Institution, Invitation, Notification, User
+from accounts.models import ApiToken, Institution, Invitation, Notification, User
 
 Role = User.Role
 Kind = User.NotificationKind
@@ -405,3 +405,53 @@ def institution_update_profile(
     institution.full_clean()
     institution.save(update_fields=["website", "description", "updated"])
     return institution
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+TOKEN_LIFETIMES = {30: timedelta(days=30), 90: timedelta(days=90), 365: timedelta(days=365)}
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str = "", days: int = 90) -> tuple[ApiToken, str]:
+    """A new token for ``user``; the secret is returned once and only its digest is kept."""
+    _require(user, "accounts.create_api_token")
+    if days not in TOKEN_LIFETIMES:
+        raise ValidationError({"days": _("Choose a lifetime of 30, 90 or 365 days.")})
+    name = (name or "").strip()
+    if len(name) > 100:
+        raise ValidationError({"name": _("Use at most 100 characters for the name.")})
+    live = ApiToken.objects.filter(user=user).exclude(expiry__lt=timezone.now())
+    if live.count() >= settings.REST_KNOX["TOKEN_LIMIT_PER_USER"]:
+        raise ValidationError(
+            _("You have reached the maximum number of tokens. Revoke one you no longer use.")
+        )
+    return ApiToken.objects.create(user=user, expiry=TOKEN_LIFETIMES[days], name=name)
+
+
+def api_token_for_password(*, request, email: str, password: str) -> tuple[ApiToken, str]:
+    """A token for scripts that sign in with e-mail and password: only for accounts without
+    two-factor authentication (those create tokens on their profile page) and with a verified
+    address. Failures count towards the axes lock-out like any sign-in."""
+    from allauth.mfa.models import Authenticator
+    from django.contrib.auth import authenticate
+
+    user = authenticate(request, email=(email or "").strip().lower(), password=password or "")
+    if user is None or not user.is_active:
+        raise ValidationError(_("The e-mail address and password do not match an active account."))
+    if Authenticator.objects.filter(user=user).exists():
+        raise PermissionDenied(
+            _(
+                "This account uses two-factor authentication: create a token on your "
+                "profile page instead."
+            )
+        )
+    if not EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists():
+        raise PermissionDenied(_("Verify your e-mail address before you use the API."))
+    return api_token_create(user=user, name=_("Password sign-in"), days=90)
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, by: User) -> None:
+    _require(by, "accounts.revoke_api_token", token)
+    token.delete()

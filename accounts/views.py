@@ -22,13 +22,14 @@ from rules.contrib.views import permission_required
 from accounts import rules as account_rules
 from accounts import selectors, services
 from accounts.forms import (
+    ApiTokenForm,
     EmailInviteForm,
     InstitutionProfileForm,
     InvitationAcceptForm,
     PreferencesForm,
     add_service_errors,
 )
-from accounts.models import Institution, Invitation, User
+from accounts.models import ApiToken, Institution, Invitation, User
 
 NOTIFICATIONS_PER_PAGE = 20
 
@@ -254,6 +255,39 @@ def preferences(request: HttpRequest) -> HttpResponse:
         response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
         return response
     return render(request, "accounts/preferences.html", {"form": form})
+
+
+@login_required
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The person's API tokens; a new token's secret is shown on this answer only."""
+    form = ApiTokenForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, secret = services.api_token_create(
+                user=request.user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            created = {"token": token, "secret": secret}
+            form = ApiTokenForm()
+    tokens = selectors.api_tokens_of(request.user)
+    return render(
+        request,
+        "accounts/api_tokens.html",
+        {"form": form, "tokens": tokens, "created": created},
+    )
+
+
+@login_required
+def revoke_api_token(request: HttpRequest, key: str) -> HttpResponse:
+    token = get_object_or_404(ApiToken, user=request.user, token_key=key)
+    if request.method == "POST":
+        services.api_token_revoke(token=token, by=request.user)
+        messages.success(request, _("The token was revoked. Scripts using it stop working now."))
+        return redirect("accounts:api_tokens")
+    return render(request, "accounts/revoke_api_token.html", {"token": token})
 
 
 @login_required

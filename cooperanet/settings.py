@@ -7,6 +7,7 @@ Production refuses to start without ``SECRET_KEY`` and ``ALLOWED_HOSTS``.
 
 from __future__ import annotations
 
+import datetime
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -81,6 +82,12 @@ INSTALLED_APPS = [
     "pghistory",
     "rules.apps.AutodiscoverRulesConfig",
     "template_partials",
+    "rest_framework",
+    "knox",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "drf_standardized_errors",
     "accounts",
     "exchange",
     "funds",
@@ -94,6 +101,9 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # ETag on every GET answer and 304 on If-None-Match: slow connections download a page or
+    # an API answer again only when it changed.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -339,3 +349,85 @@ LOGGING = {
 
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 IATI_ORGANISATION_ID = env_str("IATI_ORGANISATION_ID", "XI-IATI-OAS")
+
+# --- REST API (/api/v1/) --------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["cooperanet.api.ApiPermission"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "cooperanet.api.Pagination",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "cooperanet.api.AnonymousThrottle",
+        "cooperanet.api.UserThrottle",
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
+    "DEFAULT_VERSIONING_CLASS": None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# Requests per minute; the suite raises them so that schemathesis is never throttled.
+API_THROTTLE_RATES = {
+    "anonymous": env_str("API_THROTTLE_ANONYMOUS", "120/min"),
+    "user": env_str("API_THROTTLE_USER", "600/min"),
+    "token": env_str("API_THROTTLE_TOKEN", "10/min"),
+}
+if TESTING:
+    API_THROTTLE_RATES = {"anonymous": "100000/min", "user": "100000/min", "token": "100000/min"}
+API_MAX_PAGE_SIZE = 100
+
+DRF_STANDARDIZED_ERRORS = {
+    "EXCEPTION_HANDLER_CLASS": "cooperanet.api_errors.ExceptionHandler",
+    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "415", "429"],
+}
+
+KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 - a model name, not a secret
+REST_KNOX = {
+    "TOKEN_TTL": datetime.timedelta(days=90),
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_LIMIT_PER_USER": 20,
+}
+
+_ERRORS = "drf_standardized_errors.openapi_serializers."
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CooperaNet API",
+    "DESCRIPTION": (
+        "Cooperation offers and needs of the Inter-American Cooperation Network: read the "
+        "published catalogue, sync a national catalogue by external reference, moderate. "
+        "Codes are ISO 3166-1 alpha-3 for countries, slugs for focus areas and numbers for "
+        "SDGs; every coded value comes back with its label in the request's language "
+        "(Accept-Language: en, es, pt, fr). Errors have one shape: "
+        '{"type": ..., "errors": [{"code", "detail", "attr"}]}.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ValidationErrorEnum": _ERRORS + "ValidationErrorEnum.choices",
+        "ClientErrorEnum": _ERRORS + "ClientErrorEnum.choices",
+        "ServerErrorEnum": _ERRORS + "ServerErrorEnum.choices",
+        "ErrorCode401Enum": _ERRORS + "ErrorCode401Enum.choices",
+        "ErrorCode403Enum": _ERRORS + "ErrorCode403Enum.choices",
+        "ErrorCode404Enum": _ERRORS + "ErrorCode404Enum.choices",
+        "ErrorCode405Enum": _ERRORS + "ErrorCode405Enum.choices",
+        "ErrorCode406Enum": _ERRORS + "ErrorCode406Enum.choices",
+        "ErrorCode415Enum": _ERRORS + "ErrorCode415Enum.choices",
+        "ErrorCode429Enum": _ERRORS + "ErrorCode429Enum.choices",
+        "ErrorCode500Enum": _ERRORS + "ErrorCode500Enum.choices",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+    ],
+}

@@ -16,6 +16,7 @@ urlpatterns = [
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("cooperanet.api_urls")),
     path("", include("accounts.urls")),
     path("", include("exchange.urls")),
 ]

@@ -221,7 +221,14 @@ class CataloguePage:
 
 
 def _filtered(query: CatalogueQuery, *, skip: str | None = None) -> QuerySet[Listing]:
-    listings = Listing.objects.filter(status=Status.PUBLISHED)
+    return filter_listings(Listing.objects.filter(status=Status.PUBLISHED), query, skip=skip)
+
+
+def filter_listings(
+    listings: QuerySet[Listing], query: CatalogueQuery, *, skip: str | None = None
+) -> QuerySet[Listing]:
+    """``listings`` narrowed by the catalogue's filters (the page, the API and exports): any
+    value within a facet, every facet together, and the full-text query."""
     for name, column in SCALAR_COLUMNS.items():
         values = getattr(query, name)
         if values and name != skip:
@@ -434,3 +441,15 @@ def country_profile(country: Country, *, limit: int = 20) -> CountryProfile:
         need_count=counts.get(Listing.Kind.NEED, 0),
         connection_count=connections,
     )
+
+
+def catalogue_listings(query: CatalogueQuery) -> QuerySet[Listing]:
+    """Every published listing the catalogue shows for ``query`` (all pages), in its order:
+    what the catalogue's downloads export."""
+    listings = _filtered(query)
+    search_query = search.search_query(query.q) if query.q else None
+    if search_query is not None and query.sort == "relevance":
+        return listings.annotate(rank=SearchRank(F("search_vector"), search_query)).order_by(
+            "-rank", "-published_at", "-id"
+        )
+    return listings.order_by(*(SORTS.get(query.sort) or SORTS["newest"]))

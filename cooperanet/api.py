@@ -1,0 +1,60 @@
+"""What every endpoint of /api/v1/ shares: one permission class naming the rules, page-number
+pagination with a capped size and throttles. The one error shape is in ``api_errors``."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework import exceptions, pagination, permissions, throttling
+
+
+class ApiPermission(permissions.BasePermission):
+    """Reading follows the querysets (selectors decide what exists for whom); every other
+    action names a permission of the ``rules`` registry in the view's ``rules`` map, checked
+    without an object for collection actions and with the object for detail actions. The
+    services check the same permission again: the API never decides alone."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        if not request.user.is_authenticated:
+            raise exceptions.NotAuthenticated()
+        rule = getattr(view, "rules", {}).get(getattr(view, "action", None))
+        if rule is None:
+            return False
+        if getattr(view, "detail", False):
+            return True  # checked with the object below
+        return request.user.has_perm(rule)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        rule = getattr(view, "rules", {}).get(getattr(view, "action", None))
+        return rule is not None and request.user.has_perm(rule, obj)
+
+
+class Pagination(pagination.PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = settings.API_MAX_PAGE_SIZE
+
+
+class _SettingsRate:
+    """Rates come from settings.API_THROTTLE_RATES when a request is throttled (not at import),
+    so a deployment and the tests set them in one place."""
+
+    def get_rate(self):
+        return settings.API_THROTTLE_RATES[self.scope]
+
+
+class AnonymousThrottle(_SettingsRate, throttling.AnonRateThrottle):
+    scope = "anonymous"
+
+
+class UserThrottle(_SettingsRate, throttling.UserRateThrottle):
+    scope = "user"
+
+
+class TokenThrottle(_SettingsRate, throttling.AnonRateThrottle):
+    """Password attempts for a token, per client address (axes also locks the account)."""
+
+    scope = "token"

@@ -1,0 +1,29 @@
+"""/api/v1/: the exchange's endpoints, tokens, the OpenAPI schema and its browsable docs."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from accounts.api import CurrentTokenView, TokenView
+from exchange.api import views as exchange
+
+router = DefaultRouter()
+router.include_format_suffixes = False
+router.register("offers", exchange.OfferViewSet, basename="offer")
+router.register("needs", exchange.NeedViewSet, basename="need")
+router.register("institutions", exchange.InstitutionViewSet, basename="institution")
+router.register("countries", exchange.CountryViewSet, basename="country")
+router.register("focus-areas", exchange.FocusAreaViewSet, basename="focus-area")
+router.register("sdgs", exchange.SdgViewSet, basename="sdg")
+
+app_name = "api"
+
+urlpatterns = [
+    path("auth/token/", TokenView.as_view(), name="token"),
+    path("auth/token/current/", CurrentTokenView.as_view(), name="token-current"),
+    path("stats/", exchange.StatisticsView.as_view(), name="stats"),
+    path("iati/activities.xml", exchange.IatiActivitiesView.as_view(), name="iati-activities"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("", include(router.urls)),
+]
