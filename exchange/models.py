@@ -426,3 +426,89 @@ class Connection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.institution} → {self.listing}"
+
+
+# --- Imports of national catalogues (see exchange.imports) -----------------------------------
+
+
+def _import_path(job: ImportJob, filename: str) -> str:
+    return f"imports/{job.institution_id}/{job.token}/{filename}"
+
+
+class ImportMapping(models.Model):
+    """The column mapping an institution used last, offered again on its next import."""
+
+    institution = models.OneToOneField(
+        Institution,
+        verbose_name=_("institution"),
+        on_delete=models.CASCADE,
+        related_name="import_mapping",
+    )
+    mapping = models.JSONField(_("columns"), default=dict)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("import mapping")
+        verbose_name_plural = _("import mappings")
+
+    def __str__(self) -> str:
+        return str(self.institution)
+
+
+class ImportJob(models.Model):
+    """One uploaded file on its way into an institution's listings: mapped, previewed,
+    confirmed, then written (by a Celery task when it is large)."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded")
+        MAPPED = "mapped", _("Columns mapped")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    institution = models.ForeignKey(
+        Institution,
+        verbose_name=_("institution"),
+        on_delete=models.CASCADE,
+        related_name="import_jobs",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    token = models.CharField(max_length=32, editable=False)
+    file = models.FileField(_("file"), upload_to=_import_path, max_length=300)
+    filename = models.CharField(_("file name"), max_length=200)
+    format = models.CharField(_("format"), max_length=4)
+    default_kind = models.CharField(
+        _("kind of listings"), max_length=8, choices=Listing.Kind.choices
+    )
+    headers = models.JSONField(_("columns of the file"), default=list)
+    mapping = models.JSONField(_("mapping"), default=dict)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.UPLOADED
+    )
+    total = models.PositiveIntegerField(_("rows"), default=0)
+    done = models.PositiveIntegerField(_("rows written"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    outcomes = models.JSONField(_("outcomes"), default=dict, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    def get_absolute_url(self) -> str:
+        return reverse("exchange:import_status", kwargs={"pk": self.pk})
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
