@@ -3,7 +3,7 @@ services' Django validation errors."""
 
 from __future__ import annotations
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_standardized_errors.handler import ExceptionHandler as BaseExceptionHandler
 from rest_framework import exceptions
@@ -11,12 +11,15 @@ from rest_framework.settings import api_settings
 
 
 class ExceptionHandler(BaseExceptionHandler):
-    """Services raise Django's ValidationError; answer it as a 400 in the one error shape,
-    field by field."""
+    """Services raise Django's ValidationError and PermissionDenied; answer them as a 400 field
+    by field and a 403 with the service's reason, in the one error shape."""
 
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, DjangoValidationError):
             return exceptions.ValidationError(django_errors(exc))
+        if isinstance(exc, PermissionDenied):
+            # The services say why (translated); keep it rather than DRF's generic sentence.
+            return exceptions.PermissionDenied(str(exc) or None)
         return super().convert_known_exceptions(exc)
 
 

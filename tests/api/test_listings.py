@@ -59,9 +59,25 @@ def test_listing_shape_uses_reference_codes_with_labels(api, peru):
     assert data["url"] == f"http://testserver/listings/{listing.pk}/"
     assert data["has_pending_revision"] is False
     assert set(data) >= {
-        "id", "kind", "title", "summary", "description", "language", "country", "institution",
-        "focus_areas", "sdgs", "modality", "cooperation_type", "stage", "beneficiary_countries",
-        "external_ref", "status", "created", "updated", "url",
+        "id",
+        "kind",
+        "title",
+        "summary",
+        "description",
+        "language",
+        "country",
+        "institution",
+        "focus_areas",
+        "sdgs",
+        "modality",
+        "cooperation_type",
+        "stage",
+        "beneficiary_countries",
+        "external_ref",
+        "status",
+        "created",
+        "updated",
+        "url",
     }
 
 
@@ -160,9 +176,10 @@ def test_etag_answers_304_until_the_data_changes(api, peru):
     etag = first["ETag"]
     assert api.get("/api/v1/offers/", HTTP_IF_NONE_MATCH=etag).status_code == 304
     detail = api.get(f"/api/v1/offers/{listing.pk}/")
-    assert api.get(
-        f"/api/v1/offers/{listing.pk}/", HTTP_IF_NONE_MATCH=detail["ETag"]
-    ).status_code == 304
+    assert (
+        api.get(f"/api/v1/offers/{listing.pk}/", HTTP_IF_NONE_MATCH=detail["ETag"]).status_code
+        == 304
+    )
     Listing.objects.filter(pk=listing.pk).update(title="Otro título")
     assert api.get("/api/v1/offers/", HTTP_IF_NONE_MATCH=etag).status_code == 200
 
@@ -230,9 +247,7 @@ def test_errors_are_translated(api_as, focal_point, draft_payload):
 
 
 def test_not_json_is_400(api_as, focal_point):
-    response = api_as(focal_point).post(
-        "/api/v1/offers/", "[1, 2", content_type="application/json"
-    )
+    response = api_as(focal_point).post("/api/v1/offers/", "[1, 2", content_type="application/json")
     assert response.status_code == 400
     assert response.json()["type"] == "client_error"
 
@@ -261,12 +276,13 @@ def test_submit_checks_completeness_then_the_secretariat_approves(
 def test_similar_listing_asks_for_confirmation(api_as, focal_point, draft_payload):
     client = api_as(focal_point)
     factories.ListingFactory(
-        institution=focal_point.institution, title=draft_payload()["title"],
+        institution=focal_point.institution,
+        title=draft_payload()["title"],
         summary=draft_payload()["summary"],
     )
-    listing_id = client.post(
-        "/api/v1/offers/", draft_payload(**COMPLETE), format="json"
-    ).json()["id"]
+    listing_id = client.post("/api/v1/offers/", draft_payload(**COMPLETE), format="json").json()[
+        "id"
+    ]
     first = client.post(f"/api/v1/offers/{listing_id}/submit/", {}, format="json")
     assert first.status_code == 400
     assert first.json()["errors"][0]["code"] == "similar"
