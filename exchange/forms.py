@@ -5,9 +5,10 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Country
+from accounts.models import Country, Institution
+from accounts.rules import is_secretariat
 from exchange.models import SDG, Connection, FocusArea, Listing
-from exchange.selectors import FACETS, SORTS, CatalogueQuery, reference
+from exchange.selectors import FACETS, SORTS, CatalogueQuery, public_institutions, reference
 
 
 class ListingForm(forms.Form):
@@ -173,3 +174,42 @@ class CatalogueForm(forms.Form):
             CatalogueQuery(**values, q=q, sort=sort, page=cleaned.get("page") or 1),
             sorted(set(ignored)),
         )
+
+
+class ImportUploadForm(forms.Form):
+    """The file to import; the Secretariat also chooses the institution it is for."""
+
+    file = forms.FileField(
+        label=_("File (CSV or XLSX)"),
+        help_text=_("CSV in UTF-8 (comma, semicolon or tab separated) or an Excel .xlsx file."),
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind of listings"),
+        choices=Listing.Kind.choices,
+        help_text=_("Used for the rows of a file without a “kind” column."),
+    )
+    institution = forms.ModelChoiceField(
+        label=_("Institution"), queryset=Institution.objects.none(), required=True
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if is_secretariat(user):
+            self.fields["institution"].queryset = public_institutions().order_by("name")
+        else:
+            del self.fields["institution"]
+
+
+class ImportMappingForm(forms.Form):
+    """For each field of a listing, the column of the file that holds it."""
+
+    def __init__(self, *args, headers: list[str], targets, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", _("— not in the file —")), *((header, header) for header in headers)]
+        for target in targets:
+            self.fields[target.code] = forms.ChoiceField(
+                label=target.label,
+                choices=choices,
+                required=False,
+                help_text=target.help,
+            )

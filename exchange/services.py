@@ -579,9 +579,12 @@ class RowErrors(ValidationError):
 
 
 UPSERT_CHUNK = 500
+UPSERT_OUTCOMES = ("created", "updated", "revision", "unchanged")
 
 
-def _upsert_institution(by: User, institution: Institution | None) -> Institution:
+def upsert_institution(by: User, institution: Institution | None) -> Institution:
+    """The institution an import or sync writes to (by default the acting person's), once
+    ``by`` may import for it (``exchange.import_listings``)."""
     if institution is None:
         institution = _publishing_institution(by)
     if institution is None:
@@ -692,7 +695,7 @@ def listings_upsert_by_ref(
     The institution defaults to the acting person's; permission ``exchange.import_listings``
     (and ``exchange.import_needs`` for needs) on it is required.
     """
-    institution = _upsert_institution(by, institution)
+    institution = upsert_institution(by, institution)
     refs = {(row.external_ref or "").strip() for row in rows} - {""}
     existing = {
         listing.external_ref: listing
@@ -756,7 +759,7 @@ def listing_upsert_by_ref(
     need), ValidationError for invalid values (by field).
     """
     if kind == Listing.Kind.NEED:
-        _require(by, "exchange.import_needs", _upsert_institution(by, institution))
+        _require(by, "exchange.import_needs", upsert_institution(by, institution))
     try:
         [result] = listings_upsert_by_ref(
             by=by,

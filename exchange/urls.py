@@ -32,4 +32,17 @@ urlpatterns = [
     path("institutions/<int:pk>/", views.institution_profile, name="institution"),
     path("statistics/", views.statistics_page, name="statistics"),
     path("statistics/<slug:table>.csv", views.statistics_csv, name="statistics_csv"),
+    path("catalogue/export.<str:fmt>", views.catalogue_export, name="catalogue_export"),
+    path(
+        "dashboard/listings/export.<str:fmt>",
+        views.my_listings_export,
+        name="my_listings_export",
+    ),
+    path("imports/", views.import_start, name="import_start"),
+    path("imports/template.<str:fmt>", views.import_template, name="import_template"),
+    path("imports/allowed-values.csv", views.import_allowed_values, name="import_values"),
+    path("imports/<int:pk>/", views.import_status, name="import_status"),
+    path("imports/<int:pk>/mapping/", views.import_mapping, name="import_mapping"),
+    path("imports/<int:pk>/preview/", views.import_preview, name="import_preview"),
+    path("imports/<int:pk>/confirm/", views.import_confirm, name="import_confirm"),
 ]

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -21,16 +21,19 @@ from rules.contrib.views import permission_required
 
 from accounts.forms import add_service_errors
 from accounts.models import Country
-from exchange import matching, selectors, services, statistics
+from accounts.rules import is_secretariat
+from exchange import exports, imports, matching, selectors, services, statistics, tabular
 from exchange.forms import (
     CatalogueForm,
     ConnectionStatusForm,
     DocumentForm,
+    ImportMappingForm,
+    ImportUploadForm,
     InterestForm,
     ListingForm,
     SubmitForm,
 )
-from exchange.models import Connection, Listing, ListingDocument
+from exchange.models import Connection, ImportJob, Listing, ListingDocument
 from exchange.services import ListingData, SimilarListingsFound
 from exchange.text import highlight, render_markdown
 
@@ -371,7 +374,11 @@ def express_interest(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("exchange.view_dashboard_listings", raise_exception=True)
 def my_listings(request: HttpRequest) -> HttpResponse:
     listings = selectors.dashboard_listings(request.user)
-    return render(request, "exchange/my_listings.html", {"listings": listings})
+    return render(
+        request,
+        "exchange/my_listings.html",
+        {"listings": listings, "may_import": _may_import(request.user)},
+    )
 
 
 @login_required
@@ -473,3 +480,167 @@ def statistics_csv(request: HttpRequest, table: str) -> HttpResponse:
 def _csv_safe(value: str) -> str:
     """Neutralise spreadsheet formulas in text cells."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+# --- Exports ---------------------------------------------------------------------------------
+
+
+def _export_response(export: exports.Export) -> HttpResponse:
+    if isinstance(export.content, bytes):
+        response = HttpResponse(export.content, content_type=export.content_type)
+    else:
+        response = StreamingHttpResponse(export.content, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _export(request: HttpRequest, listings, fmt: str) -> HttpResponse:
+    if fmt not in exports.FORMATS:
+        raise Http404
+    return _export_response(
+        exports.export_listings(
+            listings,
+            fmt,
+            language=request.LANGUAGE_CODE,
+            base_url=request.build_absolute_uri("/")[:-1],
+        )
+    )
+
+
+def catalogue_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The catalogue's listings under the page's filters, all pages, as CSV, XLSX or JSON."""
+    query, _ignored = CatalogueForm(request.GET).to_query(request.GET)
+    return _export(request, selectors.catalogue_listings(query), fmt)
+
+
+@login_required
+@permission_required("exchange.view_dashboard_listings", raise_exception=True)
+def my_listings_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The dashboard's listings (drafts included), in the format the import reads back."""
+    return _export(request, selectors.dashboard_listings(request.user), fmt)
+
+
+# --- Imports ---------------------------------------------------------------------------------
+
+
+def _may_import(user) -> bool:
+    """Someone who imports for an institution: its own people, or the Secretariat for any."""
+    return user.has_perm("exchange.import_listings", user.institution)
+
+
+def _import_job(request: HttpRequest, pk: int) -> ImportJob:
+    job = get_object_or_404(ImportJob.objects.select_related("institution", "created_by"), pk=pk)
+    if not request.user.has_perm("exchange.import_listings", job.institution):
+        raise Http404
+    return job
+
+
+@login_required
+def import_start(request: HttpRequest) -> HttpResponse:
+    """Upload a file (and see the recent imports); next comes the column mapping."""
+    if not _may_import(request.user):
+        raise PermissionDenied(_("Your account cannot import listings."))
+    form = ImportUploadForm(
+        request.POST or None, request.FILES or None, user=request.user, initial={"kind": "offer"}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = imports.import_start(
+                by=request.user,
+                upload=form.cleaned_data["file"],
+                kind=form.cleaned_data["kind"],
+                institution=form.cleaned_data.get("institution"),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return redirect("exchange:import_mapping", pk=job.pk)
+    jobs = ImportJob.objects.select_related("institution", "created_by")
+    if is_secretariat(request.user):
+        jobs = jobs.filter(created_by=request.user)
+    else:
+        jobs = jobs.filter(institution=request.user.institution_id)
+    return render(
+        request,
+        "exchange/import_start.html",
+        {
+            "form": form,
+            "jobs": jobs[:10],
+            "max_rows": tabular.setting("IMPORT_MAX_ROWS", 20_000),
+            "max_megabytes": tabular.setting("IMPORT_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+            // (1024 * 1024),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _import_job(request, pk)
+    form = ImportMappingForm(
+        request.POST or None, headers=job.headers, targets=imports.TARGETS, initial=job.mapping
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            imports.import_map(job=job, by=request.user, mapping=form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return redirect("exchange:import_preview", pk=job.pk)
+    return render(
+        request,
+        "exchange/import_mapping.html",
+        {"job": job, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every row checked, nothing written; confirm when all rows are valid."""
+    job = _import_job(request, pk)
+    if job.status != ImportJob.Status.MAPPED:
+        return redirect(job)
+    preview = imports.import_preview(job=job, by=request.user)
+    return render(request, "exchange/import_preview.html", {"job": job, "preview": preview})
+
+
+@login_required
+@require_POST
+def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _import_job(request, pk)
+    try:
+        job = imports.import_confirm(job=job, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("exchange:import_preview", pk=job.pk)
+    return redirect(job)
+
+
+@login_required
+def import_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Where an import stands; htmx refreshes the progress every 2 s while it runs."""
+    job = _import_job(request, pk)
+    done = imports.import_progress(job)
+    labels = {target.code: target.label for target in imports.TARGETS}
+    errors = [
+        {**error, "label": labels.get(error["field"], "")}
+        for error in job.errors[: tabular.setting("IMPORT_PREVIEW_ROWS", 200)]
+    ]
+    context = {"job": job, "done": done, "errors": errors}
+    template = "exchange/import_status.html#progress" if request.htmx else None
+    return render(request, template or "exchange/import_status.html", context)
+
+
+@login_required
+def import_template(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The file to fill in, with its allowed values, in the page's language."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    return _export_response(imports.template_export(fmt, language=request.LANGUAGE_CODE))
+
+
+@login_required
+def import_allowed_values(request: HttpRequest) -> HttpResponse:
+    return _export_response(imports.allowed_values_export(language=request.LANGUAGE_CODE))
