@@ -350,6 +350,17 @@ LOGGING = {
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 IATI_ORGANISATION_ID = env_str("IATI_ORGANISATION_ID", "XI-IATI-OAS")
 
+# Imports of national catalogues (exchange.imports): uploads over this size are refused; more
+# rows than IMPORT_MAX_ROWS (blank rows do not count) are refused; files over
+# IMPORT_ASYNC_ROWS rows are written by a Celery task; an XLSX whose parts would inflate past
+# IMPORT_XLSX_MAX_INFLATED bytes or IMPORT_XLSX_MAX_RATIO times its size is refused unopened.
+IMPORT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+IMPORT_MAX_ROWS = 20_000
+IMPORT_ASYNC_ROWS = 500
+IMPORT_XLSX_MAX_INFLATED = 200 * 1024 * 1024
+IMPORT_XLSX_MAX_RATIO = 100
+IMPORT_PREVIEW_ROWS = 200
+
 # --- REST API (/api/v1/) --------------------------------------------------------------------
 
 REST_FRAMEWORK = {
