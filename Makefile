@@ -22,6 +22,10 @@ run: $(BIN)/.synced
 test: $(BIN)/.synced
 	DJANGO_ENV=test $(BIN)/python -m cooperanet.embedded -- $(BIN)/python -m pytest $(ARGS)
 
+# schemathesis with many more examples per API operation than `make test` runs.
+fuzz: $(BIN)/.synced
+	API_FUZZ_EXAMPLES=$${API_FUZZ_EXAMPLES:-300} DJANGO_ENV=test $(BIN)/python -m cooperanet.embedded -- $(BIN)/python -m pytest tests/api/test_fuzz.py $(ARGS)
+
 lint: $(BIN)/.synced
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

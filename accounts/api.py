@@ -3,6 +3,9 @@ authentication; every account manages its tokens on its profile page (accounts.v
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status
@@ -69,3 +72,27 @@ class CurrentTokenView(APIView):
             raise serializers.ValidationError(_("This request was not made with a token."))
         services.api_token_revoke(token=request.auth, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def lockout_response(
+    request: HttpRequest, original_response=None, credentials=None
+) -> HttpResponse:
+    """django-axes' answer once an address is locked out: the API's error shape under
+    /api/, the explanatory page elsewhere."""
+    if request.path.startswith("/api/"):
+        response = JsonResponse(
+            {
+                "type": "client_error",
+                "errors": [
+                    {
+                        "code": "throttled",  # the documented 429 code; the detail says why
+                        "detail": _("Too many failed sign-in attempts: try again in 30 minutes."),
+                        "attr": None,
+                    }
+                ],
+            },
+            status=429,
+        )
+        response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+        return response
+    return render(request, "accounts/locked_out.html", status=429)

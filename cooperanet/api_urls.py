@@ -1,8 +1,11 @@
 """/api/v1/: the exchange's endpoints, tokens, the OpenAPI schema and its browsable docs."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
+from rest_framework.views import APIView
 
 from accounts.api import CurrentTokenView, TokenView
 from exchange.api import views as exchange
@@ -18,6 +21,17 @@ router.register("sdgs", exchange.SdgViewSet, basename="sdg")
 
 app_name = "api"
 
+
+class NoSuchEndpoint(APIView):
+    """Any other path under /api/v1/: a 404 in the API's error shape, not an HTML page."""
+
+    schema = None
+    permission_classes = [AllowAny]
+
+    def initial(self, request, *args, **kwargs):
+        raise NotFound()
+
+
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),
     path("auth/token/current/", CurrentTokenView.as_view(), name="token-current"),
@@ -26,4 +40,5 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("", include(router.urls)),
+    re_path(r"", NoSuchEndpoint.as_view()),
 ]
