@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
@@ -37,6 +38,19 @@ urlpatterns = [
     path("auth/token/current/", CurrentTokenView.as_view(), name="token-current"),
     path("stats/", exchange.StatisticsView.as_view(), name="stats"),
     path("iati/activities.xml", exchange.IatiActivitiesView.as_view(), name="iati-activities"),
+    *(
+        path(
+            f"{prefix}/export.<str:fmt>",
+            viewset.as_view(
+                {"get": "export"},
+                pagination_class=None,
+                content_negotiation_class=exchange.FirstRenderer,
+                renderer_classes=[JSONRenderer],
+            ),
+            name=f"{prefix}-export",
+        )
+        for prefix, viewset in (("offers", exchange.OfferViewSet), ("needs", exchange.NeedViewSet))
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("", include(router.urls)),

@@ -17,20 +17,32 @@ from drf_spectacular.utils import (
 )
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from accounts.models import Country
-from exchange import iati, selectors, services, statistics
+from exchange import exports, iati, selectors, services, statistics
 from exchange.api import serializers as api
 from exchange.api.filters import ListingFilter
 from exchange.models import SDG, FocusArea, Listing, ListingRevision
+from exchange.views import _export_response as export_response
 
 # --- Listings ---------------------------------------------------------------------------------
 
 LISTING_ERRORS = {400: OpenApiResponse(description=_("Invalid values, field by field."))}
+
+
+class FirstRenderer(BaseContentNegotiation):
+    """The IATI file is XML whatever the client accepts; errors are JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
 
 
 class ListingViewSet(
@@ -150,6 +162,36 @@ class ListingViewSet(
         response = self._answer(listing, code)
         response["CooperaNet-Outcome"] = outcome
         return response
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=list(exports.FORMATS))
+        ],
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, exports.FORMATS["xlsx"]): OpenApiTypes.BINARY,
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            **LISTING_ERRORS,
+        },
+        summary=_("Export as CSV, XLSX or JSON"),
+        description=_(
+            "Every listing the list would show under the same filters (all pages), with labels "
+            "next to codes, in the columns the catalogue import reads back."
+        ),
+    )
+    def export(self, request, fmt: str):
+        """Routed as ``<kind>s/export.<fmt>`` in cooperanet/api_urls.py (no trailing slash)."""
+        if fmt not in exports.FORMATS:
+            raise NotFound()
+        listings = self.filter_queryset(self.get_queryset())
+        return export_response(
+            exports.export_listings(
+                listings,
+                fmt,
+                language=request.LANGUAGE_CODE,
+                base_url=request.build_absolute_uri("/")[:-1],
+            )
+        )
 
     def _transition(self, service, **kwargs) -> Response:
         listing = self.get_object()
@@ -325,23 +367,13 @@ class _Dates(serializers.Serializer):
         return attrs
 
 
-class _FirstRenderer(BaseContentNegotiation):
-    """The IATI file is XML whatever the client accepts; errors are JSON."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
-
-
 class IatiActivitiesView(generics.GenericAPIView):
     """Published listings as IATI 2.03 activities, with the catalogue's filters."""
 
     filterset_class = ListingFilter
     pagination_class = None
     renderer_classes = [JSONRenderer]
-    content_negotiation_class = _FirstRenderer
+    content_negotiation_class = FirstRenderer
 
     def get_queryset(self):
         return Listing.objects.filter(status=Listing.Status.PUBLISHED).order_by("id")

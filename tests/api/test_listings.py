@@ -27,7 +27,8 @@ def test_public_list_shows_published_offers_only(api, peru):
     assert response.status_code == 200
     body = response.json()
     assert body["count"] == 1
-    assert body["next"] is None and body["previous"] is None
+    assert body["next"] is None
+    assert body["previous"] is None
     assert _codes(response) == [published.pk]
 
 

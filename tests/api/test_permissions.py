@@ -1,4 +1,4 @@
-"""Every role × listing action through the API: the same rules as the web (exchange/rules.py).
+"""Every role x listing action through the API: the same rules as the web (exchange/rules.py).
 Anonymous writes are 401, a listing the person may not see is 404, a visible one it may not
 touch is 403."""
 

@@ -91,3 +91,29 @@ def test_schema_and_docs(api):
     docs = api.get("/api/v1/docs/")
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
+def test_export_follows_the_filters(api, peru, argentina, fmt):
+    mine = factories.ListingFactory(institution=peru, title='=HYPERLINK("http://x")')
+    factories.ListingFactory(institution=argentina)
+    factories.ListingFactory(institution=peru, status="draft")
+    response = api.get(f"/api/v1/offers/export.{fmt}?country=PER")
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    if fmt == "json":
+        rows = __import__("json").loads(body)
+        assert [row["id"] for row in rows] == [mine.pk]
+        assert rows[0]["country"] == "PER"
+    elif fmt == "csv":
+        text = body.decode("utf-8-sig")
+        assert str(mine.pk) in text
+        assert "'=HYPERLINK" in text
+        assert text.count("\n") == 2  # the header and one listing
+    else:
+        assert body[:2] == b"PK"
+
+
+def test_export_with_a_bad_filter_is_400(api):
+    assert api.get("/api/v1/offers/export.csv?country=XXX").status_code == 400
