@@ -1,6 +1,6 @@
 """The public shapes of the exchange API. Output puts a readable label in the request's language
 beside every code (``{"code": "PER", "name": "Peru"}``); input takes the codes alone. Reference
-rows come from ``selectors.reference()``, so a page of listings costs no query per row."""
+rows come from ``selectors.reference()``, read once per response, so a page of listings costs no query per row."""
 
 from __future__ import annotations
 
@@ -35,11 +35,27 @@ def coded(code, label) -> dict | None:
 
 
 def choice(choices: type, value: str) -> dict | None:
-    return coded(value, dict(choices.choices).get(value, value)) if value else None
+    if not value:
+        return None
+    try:
+        return coded(value, choices(value).label)
+    except ValueError:  # a value no longer offered keeps its code as its label
+        return coded(value, value)
 
 
 def country_value(country: Country | None) -> dict | None:
     return coded(country.iso3, country.name) if country else None
+
+
+class WithReference:
+    """Reads the reference data once per response (a page's rows share the context)."""
+
+    @property
+    def ref(self) -> selectors.Reference:
+        context = self.context  # the root serializer's, shared by every row
+        if "reference" not in context:
+            context["reference"] = selectors.reference()
+        return context["reference"]
 
 
 # --- Reference data ---------------------------------------------------------------------------
@@ -73,7 +89,7 @@ class SdgSerializer(serializers.ModelSerializer):
         fields = ["code", "name"]
 
 
-class InstitutionSerializer(serializers.ModelSerializer):
+class InstitutionSerializer(WithReference, serializers.ModelSerializer):
     type = serializers.SerializerMethodField()
     country = serializers.SerializerMethodField()
 
@@ -87,13 +103,13 @@ class InstitutionSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(CodedValue(allow_null=True))
     def get_country(self, institution: Institution) -> dict | None:
-        return country_value(selectors.reference().countries.get(institution.country_id))
+        return country_value(self.ref.countries.get(institution.country_id))
 
 
 # --- Listings ---------------------------------------------------------------------------------
 
 
-class ListingSerializer(serializers.ModelSerializer):
+class ListingSerializer(WithReference, serializers.ModelSerializer):
     """A listing as the API shows it."""
 
     kind = serializers.SerializerMethodField()
@@ -160,7 +176,7 @@ class ListingSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(CodedValue(allow_null=True))
     def get_country(self, listing: Listing) -> dict | None:
-        return country_value(selectors.reference().countries.get(listing.country_id))
+        return country_value(self.ref.countries.get(listing.country_id))
 
     @extend_schema_field(InstitutionValue)
     def get_institution(self, listing: Listing) -> dict:
@@ -177,14 +193,14 @@ class ListingSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(CodedValue(many=True))
     def get_focus_areas(self, listing: Listing) -> list[dict]:
-        areas = selectors.reference().focus_areas
+        areas = self.ref.focus_areas
         return [
             coded(areas[pk].slug, areas[pk].name) for pk in listing.focus_area_ids if pk in areas
         ]
 
     @extend_schema_field(SdgValue(many=True))
     def get_sdgs(self, listing: Listing) -> list[dict]:
-        goals = selectors.reference().sdgs
+        goals = self.ref.sdgs
         return [coded(n, goals[n].name) for n in listing.sdg_numbers if n in goals]
 
     @extend_schema_field(CodedValue(allow_null=True))
@@ -201,7 +217,7 @@ class ListingSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(CodedValue(many=True))
     def get_beneficiary_countries(self, listing: Listing) -> list[dict]:
-        countries = selectors.reference().countries
+        countries = self.ref.countries
         return [country_value(countries[pk]) for pk in listing.beneficiary_ids if pk in countries]
 
     @extend_schema_field(CodedValue(many=True))

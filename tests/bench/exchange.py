@@ -210,21 +210,20 @@ def measure_size(size: int) -> dict[str, tuple[float, float]]:
     return {name: _measure(client, url, before=before) for name, (url, before) in pages.items()}
 
 
-def main() -> int:
-    if len(sys.argv) == 3 and sys.argv[1] == "--size":
-        print(json.dumps(measure_size(int(sys.argv[2]))))
-        return 0
+def compare(module: str, sizes=SIZES) -> int:
+    """Measure ``module``'s pages at each size in a process of its own, print the table with
+    the two ratios, and return 1 when a target is missed."""
     results: dict[int, dict] = {}
-    for size in SIZES:
+    for size in sizes:
         print(f"measuring at {size} listings…", flush=True)
         output = subprocess.run(
-            [sys.executable, "-m", "tests.bench.exchange", "--size", str(size)],
+            [sys.executable, "-m", module, "--size", str(size)],
             check=True,
             capture_output=True,
             text=True,
         ).stdout
         results[size] = json.loads(output.strip().splitlines()[-1])
-    small, large = SIZES
+    small, large = sizes
     print(
         f"\n{'page':32} {'1k page':>9} {'100k page':>10} {'100k SQL':>9} "
         f"{'page/SQL':>9} {'100k/1k':>8}"
@@ -244,6 +243,13 @@ def main() -> int:
         )
     print(f"\nTargets: page/SQL <= 2.5x, 100k/1k <= 1.5x (medians of {RUNS} runs).")
     return 1 if failures else 0
+
+
+def main(measure=None, module: str = "tests.bench.exchange") -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == "--size":
+        print(json.dumps((measure or measure_size)(int(sys.argv[2]))))
+        return 0
+    return compare(module)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,54 @@
+"""Benchmark of the API's list endpoints at 1,000 and 100,000 listings.
+
+    make bench     # runs this after the exchange benchmark
+
+The same databases and method as ``tests/bench/exchange.py``: the median time of the whole
+request against the median time of the SQL it ran, re-executed directly; targets: an API list
+page costs at most 2.5 x its own SQL, and at most 1.5 x its time at 1,000 listings.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from tests.bench.exchange import _load, _measure, _setup, main
+
+
+def measure_size(size: int) -> dict[str, tuple[float, float]]:
+    _setup(size)
+    _load(size)
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    from accounts import services
+    from accounts.models import User
+    from exchange import selectors
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE exchange_listing")
+    selectors.reference()
+    anonymous = APIClient()
+    user = User.objects.filter(institution__isnull=False).first() or User.objects.first()
+    signed_in = APIClient()
+    _token, secret = services.api_token_create(user=user, name="bench")
+    signed_in.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
+    pages = {
+        "offers, newest (anonymous)": (anonymous, "/api/v1/offers/?ordering=-published"),
+        "offers, filters (anonymous)": (
+            anonymous,
+            "/api/v1/offers/?focus_area=other&modality=south_south&ordering=-published",
+        ),
+        "offers, text query (anonymous)": (
+            anonymous,
+            "/api/v1/offers/?q=gesti%C3%B3n+del+riesgo&language=es&ordering=-published",
+        ),
+        "needs, 100 a page (token)": (
+            signed_in,
+            "/api/v1/needs/?page_size=100&ordering=-published",
+        ),
+    }
+    return {name: _measure(client, url) for name, (client, url) in pages.items()}
+
+
+if __name__ == "__main__":
+    sys.exit(main(measure_size, "tests.bench.api"))
