@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import PurePath
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -137,16 +138,19 @@ class Lookups:
                     for value, label in choices.choices:
                         known[_key(label)] = value
             known.update({_key(value): value for value in choices.values})
+            known.update({value: value for value in choices.values})
         self.order = {value: index for index, value in enumerate(Listing.Region.values)}
 
     def _add(self, name: str, row, *keys: str) -> None:
         for key in keys:
             self.rows[name][_key(key)] = row
+        self.rows[name].setdefault(keys[0], row)  # the code as written: no folding needed
 
     def choice(self, name: str, value: str) -> str:
         if not value:
             return ""
-        found = self.choices[name].get(_key(value))
+        known = self.choices[name]
+        found = known.get(value) or known.get(_key(value))
         if found is None:
             raise ValidationError(
                 _("“%(value)s” is not one of: %(codes)s.")
@@ -159,10 +163,10 @@ class Lookups:
         for part in (part.strip() for part in SPLIT.split(value)):
             if not part:
                 continue
-            key = _key(part)
             rows = self.choices[name] if name == "beneficiary_regions" else self.rows[name]
-            if key in rows:
-                found.append(rows[key])
+            row = rows.get(part) or rows.get(_key(part))
+            if row is not None:
+                found.append(row)
                 continue
             # Codes never hold commas: "PER, BOL" is two codes, a name is tried whole first.
             pieces = [_key(piece) for piece in part.split(",") if piece.strip()]
@@ -290,9 +294,10 @@ def _headers(raw: list[str]) -> list[str]:
 def import_start(
     *, by: User, upload, kind: str, institution: Institution | None = None
 ) -> ImportJob:
-    """Check an uploaded file (size, content, encoding, rows) and keep it for mapping."""
+    """Check an uploaded file (size, content, encoding, rows) and keep its rows as read
+    (``Table.to_json``: the later steps never parse the upload again) for mapping."""
     institution = services.upsert_institution(by, institution)
-    limit = tabular.setting("IMPORT_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+    limit = settings.IMPORT_MAX_UPLOAD_BYTES
     if upload.size > limit:
         raise ValidationError(
             {"file": _("The file is larger than %(size)d MB.") % {"size": limit // (1024 * 1024)}}
@@ -317,7 +322,8 @@ def import_start(
         total=len(table.rows),
         mapping=guess_mapping(headers, remembered_mapping(institution)),
     )
-    job.file.save(f"upload.{table.format}", ContentFile(data), save=False)
+    # The rows as read, so that preview and confirm do not parse the upload again.
+    job.file.save("table.json", ContentFile(table.to_json()), save=False)
     job.save()
     return job
 
@@ -388,7 +394,7 @@ def _analyse(job: ImportJob, *, by: User, dry_run: bool, progress=None):
     (conversion errors take the place of the service's on the same field).
     """
     with job.file.open("rb") as handle:
-        table = tabular.read_table(handle.read())
+        table = tabular.Table.from_json(handle.read())
     index = _header_index(table)
     columns = {code: index[header] for code, header in job.mapping.items() if header in index}
     lookups = Lookups()
@@ -458,7 +464,7 @@ def import_preview(*, job: ImportJob, by: User) -> Preview:
 
 def _preview(table, columns, errors, outcomes, counts) -> Preview:
     """Rows with errors first, then the others, up to IMPORT_PREVIEW_ROWS."""
-    limit = tabular.setting("IMPORT_PREVIEW_ROWS", 200)
+    limit = settings.IMPORT_PREVIEW_ROWS
     order = sorted(errors) + [p for p in range(len(table.rows)) if p not in errors]
     shown = []
     for position in order[:limit]:
@@ -500,7 +506,7 @@ def import_confirm(*, job: ImportJob, by: User) -> ImportJob:
         raise ValidationError(_("Only a previewed import without errors can be confirmed."))
     job.status = Status.QUEUED
     job.save(update_fields=["status"])
-    if job.total > tabular.setting("IMPORT_ASYNC_ROWS", 500):
+    if job.total > settings.IMPORT_ASYNC_ROWS:
         from exchange.tasks import task_import_run
 
         transaction.on_commit(lambda: task_import_run.delay(job_id=job.pk))
@@ -528,7 +534,7 @@ def import_run(*, job_id: int) -> ImportJob | None:
     if not ImportJob.objects.filter(pk=job.pk, status=Status.QUEUED).update(status=Status.RUNNING):
         return job
     job.status = Status.RUNNING
-    written, step = 0, tabular.setting("IMPORT_PROGRESS_STEP", 100)
+    written, step = 0, getattr(settings, "IMPORT_PROGRESS_STEP", 100)
 
     def progress(count: int) -> None:
         nonlocal written

@@ -21,6 +21,7 @@ import codecs
 import csv
 import datetime
 import io
+import json
 import zipfile
 from dataclasses import dataclass
 
@@ -33,10 +34,6 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 XLSX_PARTS = {"[Content_Types].xml", "xl/workbook.xml"}
 MAX_COLUMNS = 100
-
-
-def setting(name: str, default: int) -> int:
-    return getattr(settings, name, default)
 
 
 def neutralise(value: str) -> str:
@@ -71,6 +68,22 @@ class Table:
     headers: list[str]
     rows: list[tuple[int, list[str]]]  # (row number as a spreadsheet shows it, cells)
 
+    def to_json(self) -> bytes:
+        """The table as read, to keep between the steps of an import (read once)."""
+        return json.dumps(
+            {"format": self.format, "headers": self.headers, "rows": self.rows},
+            ensure_ascii=False,
+        ).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Table:
+        table = json.loads(data)
+        return cls(
+            format=table["format"],
+            headers=table["headers"],
+            rows=[(number, cells) for number, cells in table["rows"]],
+        )
+
 
 def read_table(data: bytes) -> Table:
     """Read a CSV or XLSX file's first sheet; raise ValidationError saying what is wrong."""
@@ -86,7 +99,7 @@ def read_table(data: bytes) -> Table:
 
 def _rows(cells_by_row, format: str) -> Table:
     """Header (the first row with content) and the rows with content, as stripped text."""
-    max_rows = setting("IMPORT_MAX_ROWS", 20_000)
+    max_rows = settings.IMPORT_MAX_ROWS
     headers: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
     for number, cells in cells_by_row:
@@ -195,8 +208,8 @@ def check_zip(data: bytes) -> None:
                 code="format",
             )
         inflated = sum(member.file_size for member in members)
-        limit = setting("IMPORT_XLSX_MAX_INFLATED", 200 * 1024 * 1024)
-        ratio = setting("IMPORT_XLSX_MAX_RATIO", 100)
+        limit = settings.IMPORT_XLSX_MAX_INFLATED
+        ratio = settings.IMPORT_XLSX_MAX_RATIO
         if len(members) > 1000 or inflated > limit or inflated > ratio * max(len(data), 1):
             raise ValidationError(
                 _("This workbook expands to far more than its size; it cannot be accepted."),

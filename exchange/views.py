@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -22,7 +23,7 @@ from rules.contrib.views import permission_required
 from accounts.forms import add_service_errors
 from accounts.models import Country
 from accounts.rules import is_secretariat
-from exchange import exports, imports, matching, selectors, services, statistics, tabular
+from exchange import exports, imports, matching, selectors, services, statistics
 from exchange.forms import (
     CatalogueForm,
     ConnectionStatusForm,
@@ -567,9 +568,8 @@ def import_start(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "jobs": jobs[:10],
-            "max_rows": tabular.setting("IMPORT_MAX_ROWS", 20_000),
-            "max_megabytes": tabular.setting("IMPORT_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
-            // (1024 * 1024),
+            "max_rows": settings.IMPORT_MAX_ROWS,
+            "max_megabytes": settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -626,7 +626,7 @@ def import_status(request: HttpRequest, pk: int) -> HttpResponse:
     labels = {target.code: target.label for target in imports.TARGETS}
     errors = [
         {**error, "label": labels.get(error["field"], "")}
-        for error in job.errors[: tabular.setting("IMPORT_PREVIEW_ROWS", 200)]
+        for error in job.errors[: settings.IMPORT_PREVIEW_ROWS]
     ]
     context = {"job": job, "done": done, "errors": errors}
     template = "exchange/import_status.html#progress" if request.htmx else None
