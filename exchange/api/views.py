@@ -170,7 +170,7 @@ class ListingViewSet(
         responses={
             (200, "text/csv"): OpenApiTypes.STR,
             (200, exports.FORMATS["xlsx"]): OpenApiTypes.BINARY,
-            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "application/json"): {"type": "array", "items": {"type": "object"}},
             **LISTING_ERRORS,
         },
         summary=_("Export as CSV, XLSX or JSON"),
