@@ -27,7 +27,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
@@ -551,7 +551,8 @@ def import_run(*, job_id: int) -> ImportJob | None:
     except (ValidationError, PermissionDenied) as error:
         messages = getattr(error, "messages", None) or [str(error)]
         job.status, job.errors = Status.FAILED, [{"row": 0, "field": "", "messages": messages}]
-    except DatabaseError:
+    except Exception:
+        # Whatever went wrong, nothing was written: say so rather than run forever.
         logger.exception("Import %s failed.", job.pk)
         messages = [_("The import could not be written; nothing was saved. Try again.")]
         job.status, job.errors = Status.FAILED, [{"row": 0, "field": "", "messages": messages}]

@@ -109,12 +109,14 @@ def _validate(listing: Listing, data: ListingData, *, matched: bool = False) -> 
     """
     _set_values(listing, data.values)
     if matched:
-        # Only the values given: the service set the others itself.
-        listing.full_clean(
-            exclude=[f.name for f in Listing._meta.fields if f.name not in data.values],
-            validate_unique=False,
-            validate_constraints=False,
+        # A new listing is checked whole; a stored one on the values given (the rest was
+        # checked when it was saved). The service set institution, country and author.
+        exclude = (
+            ["created_by", "institution", "country"]
+            if listing.pk is None
+            else [f.name for f in Listing._meta.fields if f.name not in data.values]
         )
+        listing.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
     else:
         listing.full_clean(exclude=["created_by"])
     if data.focus_areas is not None and not data.focus_areas:

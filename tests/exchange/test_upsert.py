@@ -180,3 +180,13 @@ def test_a_batch_is_all_or_nothing(focal_point, draft_data):
         "external_ref": ["This external reference appears twice in the file."]
     }
     assert Listing.objects.count() == 0
+
+
+def test_a_new_listing_is_checked_whole(focal_point):
+    data = services.ListingData(
+        values={"summary": "Solo un resumen."}, focus_areas=[factories.focus_area("other")]
+    )
+    with pytest.raises(ValidationError) as error:
+        upsert(focal_point, data)
+    assert set(error.value.message_dict) == {"title", "description", "language"}
+    assert Listing.objects.count() == 0
