@@ -318,6 +318,26 @@ def test_the_preview_shows_every_error_against_its_row_and_column(focal_point):
     assert Listing.objects.count() == 0
 
 
+def test_formula_cells_of_a_workbook_are_refused(focal_point):
+    job = mapped(focal_point, xlsx_bytes([row("A", summary="=1+1")]), name="catalogo.xlsx")
+    imports.import_preview(job=job, by=focal_point)
+    assert job.errors == [
+        {
+            "row": 2,
+            "field": "summary",
+            "messages": ["This cell holds a formula; enter its value instead."],
+        }
+    ]
+
+
+def test_a_header_with_a_repeated_name_is_refused(focal_point):
+    with pytest.raises(ValidationError) as error:
+        start(focal_point, csv_bytes([row("A")], header=[*HEADER[:-1], "title"]))
+    assert error.value.message_dict == {
+        "file": ["The column “title” appears twice in the header row."]
+    }
+
+
 def test_names_and_codes_in_any_language_are_understood(focal_point):
     data = csv_bytes(
         [
