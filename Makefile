@@ -46,3 +46,4 @@ clean-data:
 bench: $(BIN)/.synced
 	-$(BIN)/python -m cooperanet.embedded -- $(BIN)/python -m tests.bench.exchange
 	-$(BIN)/python -m cooperanet.embedded -- $(BIN)/python -m tests.bench.api
+	-$(BIN)/python -m cooperanet.embedded -- $(BIN)/python -m tests.bench.imports

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone, translation
 
 from exchange import selectors, tabular
@@ -174,3 +175,14 @@ def export_listings(
     else:
         content = tabular.xlsx_bytes([("listings", _flat(records))])
     return Export(content=content, content_type=FORMATS[fmt], filename=filename)
+
+
+def export_response(export: Export) -> HttpResponse:
+    """The file as a download: streamed when the content is an iterator."""
+    if isinstance(export.content, bytes):
+        response = HttpResponse(export.content, content_type=export.content_type)
+    else:
+        response = StreamingHttpResponse(export.content, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

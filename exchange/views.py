@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -486,20 +486,10 @@ def _csv_safe(value: str) -> str:
 # --- Exports ---------------------------------------------------------------------------------
 
 
-def _export_response(export: exports.Export) -> HttpResponse:
-    if isinstance(export.content, bytes):
-        response = HttpResponse(export.content, content_type=export.content_type)
-    else:
-        response = StreamingHttpResponse(export.content, content_type=export.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 def _export(request: HttpRequest, listings, fmt: str) -> HttpResponse:
     if fmt not in exports.FORMATS:
         raise Http404
-    return _export_response(
+    return exports.export_response(
         exports.export_listings(
             listings,
             fmt,
@@ -638,9 +628,9 @@ def import_template(request: HttpRequest, fmt: str) -> HttpResponse:
     """The file to fill in, with its allowed values, in the page's language."""
     if fmt not in ("csv", "xlsx"):
         raise Http404
-    return _export_response(imports.template_export(fmt, language=request.LANGUAGE_CODE))
+    return exports.export_response(imports.template_export(fmt, language=request.LANGUAGE_CODE))
 
 
 @login_required
 def import_allowed_values(request: HttpRequest) -> HttpResponse:
-    return _export_response(imports.allowed_values_export(language=request.LANGUAGE_CODE))
+    return exports.export_response(imports.allowed_values_export(language=request.LANGUAGE_CODE))

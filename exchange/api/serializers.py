@@ -1,6 +1,7 @@
 """The public shapes of the exchange API. Output puts a readable label in the request's language
 beside every code (``{"code": "PER", "name": "Peru"}``); input takes the codes alone. Reference
-rows come from ``selectors.reference()``, read once per response, so a page of listings costs no query per row."""
+rows come from ``selectors.reference()``, read once per response: a page costs no query per
+row."""
 
 from __future__ import annotations
 

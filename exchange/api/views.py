@@ -28,7 +28,6 @@ from exchange import exports, iati, selectors, services, statistics
 from exchange.api import serializers as api
 from exchange.api.filters import ListingFilter
 from exchange.models import SDG, FocusArea, Listing, ListingRevision
-from exchange.views import _export_response as export_response
 
 # --- Listings ---------------------------------------------------------------------------------
 
@@ -184,7 +183,7 @@ class ListingViewSet(
         if fmt not in exports.FORMATS:
             raise NotFound()
         listings = self.filter_queryset(self.get_queryset())
-        return export_response(
+        return exports.export_response(
             exports.export_listings(
                 listings,
                 fmt,
