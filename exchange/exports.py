@@ -177,6 +177,17 @@ def export_listings(
     return Export(content=content, content_type=FORMATS[fmt], filename=filename)
 
 
+def download(request, listings: QuerySet[Listing], fmt: str) -> HttpResponse:
+    """``listings`` as a download in ``fmt``, labelled in the request's language."""
+    export = export_listings(
+        listings,
+        fmt,
+        language=request.LANGUAGE_CODE,
+        base_url=request.build_absolute_uri("/")[:-1],
+    )
+    return export_response(export)
+
+
 def export_response(export: Export) -> HttpResponse:
     """The file as a download: streamed when the content is an iterator."""
     if isinstance(export.content, bytes):

@@ -489,14 +489,7 @@ def _csv_safe(value: str) -> str:
 def _export(request: HttpRequest, listings, fmt: str) -> HttpResponse:
     if fmt not in exports.FORMATS:
         raise Http404
-    return exports.export_response(
-        exports.export_listings(
-            listings,
-            fmt,
-            language=request.LANGUAGE_CODE,
-            base_url=request.build_absolute_uri("/")[:-1],
-        )
-    )
+    return exports.download(request, listings, fmt)
 
 
 def catalogue_export(request: HttpRequest, fmt: str) -> HttpResponse:

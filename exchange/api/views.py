@@ -183,14 +183,7 @@ class ListingViewSet(
         if fmt not in exports.FORMATS:
             raise NotFound()
         listings = self.filter_queryset(self.get_queryset())
-        return exports.export_response(
-            exports.export_listings(
-                listings,
-                fmt,
-                language=request.LANGUAGE_CODE,
-                base_url=request.build_absolute_uri("/")[:-1],
-            )
-        )
+        return exports.download(request, listings, fmt)
 
     def _transition(self, service, **kwargs) -> Response:
         listing = self.get_object()

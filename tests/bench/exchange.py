@@ -31,11 +31,12 @@ SIZES = (1_000, 100_000)
 INSTITUTIONS = 2_000
 
 
-def _setup(size: int) -> None:
+def _setup(size: int, name: str = "") -> None:
+    """Point Django at the benchmark's own database (created when missing), migrated."""
     import psycopg
 
     base = os.environ["DATABASE_URL"]
-    name = f"cooperanet_bench_{size}"
+    name = name or f"cooperanet_bench_{size}"
     os.environ["DATABASE_URL"] = urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cooperanet.settings")
     os.environ.setdefault("DJANGO_ENV", "development")

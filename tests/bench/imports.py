@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import io
 import itertools
-import os
 import statistics
 import sys
 import time
-from urllib.parse import urlsplit, urlunsplit
 
 ROWS = 10_000
 RUNS = 3
@@ -29,29 +27,9 @@ DATABASE = "cooperanet_bench_imports"
 
 
 def _setup() -> None:
-    import psycopg
+    from tests.bench.exchange import _setup as setup_database
 
-    base = os.environ["DATABASE_URL"]
-    os.environ["DATABASE_URL"] = urlunsplit(urlsplit(base)._replace(path=f"/{DATABASE}"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cooperanet.settings")
-    os.environ.setdefault("DJANGO_ENV", "development")
-    import dj_database_url
-
-    config = dj_database_url.parse(base)
-    with psycopg.connect(
-        dbname=config["NAME"], user=config["USER"], host=config["HOST"], autocommit=True
-    ) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]
-        ).fetchone()
-        if not exists:
-            connection.execute(f"CREATE DATABASE {DATABASE}")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    setup_database(0, DATABASE)
     from django.conf import settings
 
     settings.DEBUG = False
