@@ -1,5 +1,6 @@
 """/api/v1/: the exchange's endpoints, tokens, the OpenAPI schema and its browsable docs."""
 
+from csp.decorators import csp_update
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.exceptions import NotFound
@@ -52,7 +53,15 @@ urlpatterns = [
         for prefix, viewset in (("offers", exchange.OfferViewSet), ("needs", exchange.NeedViewSet))
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    # Swagger UI (served from our static files) sets a few inline styles: allowed on this page
+    # only; its scripts stay 'self'.
+    path(
+        "docs/",
+        csp_update({"style-src": ["'unsafe-inline'"]})(
+            SpectacularSwaggerSplitView.as_view(url_name="api:schema")
+        ),
+        name="docs",
+    ),
     path("", include(router.urls)),
     re_path(r"", NoSuchEndpoint.as_view()),
 ]
