@@ -248,7 +248,7 @@ def test_upload_keeps_the_file_and_guesses_the_mapping(focal_point, peru):
     assert job.mapping["title"] == "Título"
     assert job.mapping["summary"] == "Resumen"
     assert job.mapping["language"] == "Idioma"
-    assert job.mapping["external_ref"] == ""
+    assert job.mapping["external_ref"] == "Referencia"  # the translated column label
     with job.file.open("rb") as stored:
         assert tabular.Table.from_json(stored.read()) == tabular.read_table(data)
 
