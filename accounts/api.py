@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
@@ -61,10 +61,6 @@ class CurrentTokenView(APIView):
     """The token this request was made with."""
 
     rules = {"delete": "accounts.create_api_token"}
-
-    def initial(self, request, *args, **kwargs):
-        self.action = request.method.lower()
-        super().initial(request, *args, **kwargs)
 
     @extend_schema(request=None, responses={204: None}, summary=_("Revoke the token in use"))
     def delete(self, request):

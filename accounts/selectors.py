@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Max, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import ApiToken, Country, Institution, Invitation, Notification, User
 
@@ -101,8 +102,6 @@ def partners_awaiting_vetting() -> QuerySet[Institution]:
 
 def api_tokens_of(user: User) -> QuerySet[ApiToken]:
     """A person's tokens that still work, newest first."""
-    from django.utils import timezone
-
     return ApiToken.objects.filter(user=user).filter(
         Q(expiry__isnull=True) | Q(expiry__gt=timezone.now())
     )

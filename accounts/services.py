@@ -10,8 +10,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from allauth.usersessions.models import UserSession
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
@@ -20,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import selectors
 from accounts.models import ApiToken, Institution, Invitation, Notification, User
 
 Role = User.Role
@@ -421,8 +424,7 @@ def api_token_create(*, user: User, name: str = "", days: int = 90) -> tuple[Api
     name = (name or "").strip()
     if len(name) > 100:
         raise ValidationError({"name": _("Use at most 100 characters for the name.")})
-    live = ApiToken.objects.filter(user=user).exclude(expiry__lt=timezone.now())
-    if live.count() >= settings.REST_KNOX["TOKEN_LIMIT_PER_USER"]:
+    if selectors.api_tokens_of(user).count() >= settings.REST_KNOX["TOKEN_LIMIT_PER_USER"]:
         raise ValidationError(
             _("You have reached the maximum number of tokens. Revoke one you no longer use.")
         )
@@ -433,9 +435,6 @@ def api_token_for_password(*, request, email: str, password: str) -> tuple[ApiTo
     """A token for scripts that sign in with e-mail and password: only for accounts without
     two-factor authentication (those create tokens on their profile page) and with a verified
     address. Failures count towards the axes lock-out like any sign-in."""
-    from allauth.mfa.models import Authenticator
-    from django.contrib.auth import authenticate
-
     user = authenticate(request, email=(email or "").strip().lower(), password=password or "")
     if user is None or not user.is_active:
         raise ValidationError(_("The e-mail address and password do not match an active account."))

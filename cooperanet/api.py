@@ -5,6 +5,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from rest_framework import exceptions, pagination, permissions, throttling
+from rest_framework.negotiation import BaseContentNegotiation
+
+
+def _rule(request, view) -> str | None:
+    """The permission a view names for this request: by viewset action, or by HTTP method
+    (lower case) for a plain APIView."""
+    action = getattr(view, "action", None) or request.method.lower()
+    return getattr(view, "rules", {}).get(action)
 
 
 class ApiPermission(permissions.BasePermission):
@@ -18,7 +26,7 @@ class ApiPermission(permissions.BasePermission):
             return True
         if not request.user.is_authenticated:
             raise exceptions.NotAuthenticated()
-        rule = getattr(view, "rules", {}).get(getattr(view, "action", None))
+        rule = _rule(request, view)
         if rule is None:
             return False
         if getattr(view, "detail", False):
@@ -28,7 +36,7 @@ class ApiPermission(permissions.BasePermission):
     def has_object_permission(self, request, view, obj) -> bool:
         if request.method in permissions.SAFE_METHODS:
             return True
-        rule = getattr(view, "rules", {}).get(getattr(view, "action", None))
+        rule = _rule(request, view)
         return rule is not None and request.user.has_perm(rule, obj)
 
 
@@ -58,3 +66,14 @@ class TokenThrottle(_SettingsRate, throttling.AnonRateThrottle):
     """Password attempts for a token, per client address (axes also locks the account)."""
 
     scope = "token"
+
+
+class FileDownloadNegotiation(BaseContentNegotiation):
+    """For endpoints that answer a file (IATI XML, exports) whatever the client accepts: the
+    view's first renderer, JSON, speaks only for errors."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None

@@ -10,6 +10,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
 from accounts.api import CurrentTokenView, TokenView
+from cooperanet.api import FileDownloadNegotiation
 from exchange.api import views as exchange
 
 router = DefaultRouter()
@@ -45,7 +46,7 @@ urlpatterns = [
             viewset.as_view(
                 {"get": "export"},
                 pagination_class=None,
-                content_negotiation_class=exchange.FirstRenderer,
+                content_negotiation_class=FileDownloadNegotiation,
                 renderer_classes=[JSONRenderer],
             ),
             name=f"{prefix}-export",

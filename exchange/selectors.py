@@ -14,9 +14,17 @@ from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from accounts.models import Country, Institution, User
-from accounts.rules import is_mission_liaison, is_staff_reader
+from accounts.rules import is_mission_liaison, is_secretariat, is_staff_reader
 from exchange import search
-from exchange.models import SDG, Connection, FocusArea, Listing, ListingEvent, ListingRevision
+from exchange.models import (
+    SDG,
+    Connection,
+    FocusArea,
+    ImportJob,
+    Listing,
+    ListingEvent,
+    ListingRevision,
+)
 from exchange.rules import acts_for_an_institution
 from exchange.text import fold
 
@@ -453,3 +461,14 @@ def catalogue_listings(query: CatalogueQuery) -> QuerySet[Listing]:
             "-rank", "-published_at", "-id"
         )
     return listings.order_by(*(SORTS.get(query.sort) or SORTS["newest"]))
+
+
+def recent_imports(user: User, *, limit: int = 10) -> list[ImportJob]:
+    """The imports on a person's import page: the Secretariat's own (it imports for many
+    institutions), the institution's for everyone else."""
+    jobs = ImportJob.objects.select_related("institution", "created_by")
+    if is_secretariat(user):
+        jobs = jobs.filter(created_by=user)
+    else:
+        jobs = jobs.filter(institution=user.institution_id)
+    return list(jobs.order_by("-created", "-id")[:limit])

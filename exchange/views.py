@@ -22,8 +22,7 @@ from rules.contrib.views import permission_required
 
 from accounts.forms import add_service_errors
 from accounts.models import Country
-from accounts.rules import is_secretariat
-from exchange import exports, imports, matching, selectors, services, statistics
+from exchange import exports, imports, matching, selectors, services, statistics, tabular
 from exchange.forms import (
     CatalogueForm,
     ConnectionStatusForm,
@@ -473,14 +472,9 @@ def statistics_csv(request: HttpRequest, table: str) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow([_("Code"), _("Label"), _("Listings"), _("Percentage of listings")])
     for row in tables[table].rows:
-        writer.writerow([row.key, _csv_safe(row.label), row.count, row.percentage])
+        writer.writerow([row.key, tabular.neutralise(row.label), row.count, row.percentage])
     writer.writerow(["", _("Total"), tables[table].total, ""])
     return response
-
-
-def _csv_safe(value: str) -> str:
-    """Neutralise spreadsheet formulas in text cells."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 # --- Exports ---------------------------------------------------------------------------------
@@ -540,17 +534,12 @@ def import_start(request: HttpRequest) -> HttpResponse:
             add_service_errors(form, error)
         else:
             return redirect("exchange:import_mapping", pk=job.pk)
-    jobs = ImportJob.objects.select_related("institution", "created_by")
-    if is_secretariat(request.user):
-        jobs = jobs.filter(created_by=request.user)
-    else:
-        jobs = jobs.filter(institution=request.user.institution_id)
     return render(
         request,
         "exchange/import_start.html",
         {
             "form": form,
-            "jobs": jobs[:10],
+            "jobs": selectors.recent_imports(request.user),
             "max_rows": settings.IMPORT_MAX_ROWS,
             "max_megabytes": settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024),
         },

@@ -5,7 +5,7 @@ row."""
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -336,8 +336,8 @@ class SubmitSerializer(serializers.Serializer):
 
 
 class StatisticsRow(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField()
+    code = serializers.CharField(source="key")
+    name = serializers.CharField(source="label")
     count = serializers.IntegerField()
     percentage = serializers.FloatField()
 
@@ -348,6 +348,10 @@ class StatisticsTable(serializers.Serializer):
 
 
 class StatisticsSerializer(serializers.Serializer):
+    """``exchange.statistics.Statistics`` as JSON, with the dates it covers."""
+
+    TABLES = ("by_type", "by_country", "by_focus_area", "by_sdg")
+
     listings = serializers.IntegerField()
     since = serializers.DateField(allow_null=True)
     until = serializers.DateField(allow_null=True)

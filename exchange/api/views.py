@@ -7,7 +7,7 @@ import datetime
 
 from django.db.models import Exists, OuterRef
 from django.http import StreamingHttpResponse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -18,12 +18,12 @@ from drf_spectacular.utils import (
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from accounts.models import Country
+from cooperanet.api import FileDownloadNegotiation
 from exchange import exports, iati, selectors, services, statistics
 from exchange.api import serializers as api
 from exchange.api.filters import ListingFilter
@@ -32,16 +32,6 @@ from exchange.models import SDG, FocusArea, Listing, ListingRevision
 # --- Listings ---------------------------------------------------------------------------------
 
 LISTING_ERRORS = {400: OpenApiResponse(description=_("Invalid values, field by field."))}
-
-
-class FirstRenderer(BaseContentNegotiation):
-    """The IATI file is XML whatever the client accepts; errors are JSON."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
 
 
 class ListingViewSet(
@@ -327,23 +317,9 @@ class StatisticsView(generics.GenericAPIView):
         dates.is_valid(raise_exception=True)
         since, until = dates.validated_data.get("since"), dates.validated_data.get("until")
         stats = statistics.statistics(since=since, until=until)
-        tables = {
-            name: {
-                "rows": [
-                    {"code": r.key, "name": r.label, "count": r.count, "percentage": r.percentage}
-                    for r in table.rows
-                ],
-                "total": table.total,
-            }
-            for name, table in zip(
-                ("by_type", "by_country", "by_focus_area", "by_sdg"), stats.tables(), strict=True
-            )
-        }
-        return Response(
-            self.get_serializer(
-                {"listings": stats.listings, "since": since, "until": until, **tables}
-            ).data
-        )
+        tables = {name: getattr(stats, name) for name in api.StatisticsSerializer.TABLES}
+        data = {"listings": stats.listings, "since": since, "until": until, **tables}
+        return Response(self.get_serializer(data).data)
 
 
 class _Dates(serializers.Serializer):
@@ -365,7 +341,7 @@ class IatiActivitiesView(generics.GenericAPIView):
     filterset_class = ListingFilter
     pagination_class = None
     renderer_classes = [JSONRenderer]
-    content_negotiation_class = FirstRenderer
+    content_negotiation_class = FileDownloadNegotiation
 
     def get_queryset(self):
         return Listing.objects.filter(status=Listing.Status.PUBLISHED).order_by("id")

@@ -44,7 +44,7 @@ def test_listing_shape_uses_reference_codes_with_labels(api, peru):
     listing = factories.ListingFactory(
         institution=peru,
         external_ref="APCI-2024-17",
-        relations__focus_areas=["water-sanitation"] if False else ["other"],
+        relations__focus_areas=["other"],
         relations__sdgs=[6, 13],
         relations__beneficiaries=["BOL"],
     )

@@ -1,5 +1,7 @@
 """Reference data, institutions, statistics and the IATI file over the API; the schema."""
 
+import json
+
 import pytest
 from django.core.management import call_command
 from lxml import etree
@@ -103,7 +105,7 @@ def test_export_follows_the_filters(api, peru, argentina, fmt):
     assert "attachment" in response["Content-Disposition"]
     body = b"".join(response.streaming_content) if response.streaming else response.content
     if fmt == "json":
-        rows = __import__("json").loads(body)
+        rows = json.loads(body)
         assert [row["id"] for row in rows] == [mine.pk]
         assert rows[0]["country"] == "PER"
     elif fmt == "csv":

@@ -109,3 +109,13 @@ def test_token_pages_need_sign_in(client):
     response = client.get("/dashboard/api-tokens/")
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("tokens", [1, 3])
+def test_token_page_queries_are_constant(client, focal_point, tokens, django_assert_num_queries):
+    for n in range(tokens):
+        services.api_token_create(user=focal_point, name=f"script {n}")
+    client.force_login(focal_point)
+    with django_assert_num_queries(4):
+        page = client.get("/dashboard/api-tokens/")
+    assert len(page.context["tokens"]) == tokens

@@ -635,3 +635,13 @@ def test_templates_to_fill_in(client, focal_point, language):
         b"sustainable-development-environment"
         in client.get(reverse("exchange:import_values")).content
     )
+
+
+@pytest.mark.parametrize("jobs", [1, 3])
+def test_import_page_queries_are_constant(client, focal_point, jobs, django_assert_num_queries):
+    for n in range(jobs):
+        start(focal_point, csv_bytes([[f"R{n}", "t", "s", "d", "es", "other", "x"]]))
+    client.force_login(focal_point)
+    with django_assert_num_queries(5):
+        page = client.get(reverse("exchange:import_start"))
+    assert len(page.context["jobs"]) == jobs
