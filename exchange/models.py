@@ -14,25 +14,27 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Country, Institution, TranslatedNameMixin
-from exchange.text import ACCENTED, PLAIN
-
-
-def _folded(column: str) -> str:
-    return f"lower(translate(coalesce(NEW.{column}, ''), '{ACCENTED}', '{PLAIN}'))"
+from exchange.text import fold_sql
 
 
 # Kept by PostgreSQL itself, so that every write (bulk ones included) updates the search
-# fields: the listing's own language configuration for stemming, 'simple' for names.
+# fields: the listing's own language configuration for stemming, 'simple' for names. Each
+# text is folded once (folding is most of the trigger's cost).
+_INSTITUTION_NAME = (
+    "coalesce((SELECT name FROM accounts_institution WHERE id = NEW.institution_id), '')"
+)
 SEARCH_TRIGGER_SQL = f"""
-    NEW.search_text := {_folded("title")} || ' ' || {_folded("summary")};
+    folded_title := {fold_sql("coalesce(NEW.title, '')")};
+    folded_summary := {fold_sql("coalesce(NEW.summary, '')")};
+    NEW.search_text := folded_title || ' ' || folded_summary;
     NEW.search_vector :=
-        setweight(to_tsvector(cfg, {_folded("title")}), 'A')
-        || setweight(to_tsvector(cfg, {_folded("summary")}), 'B')
-        || setweight(to_tsvector(cfg, {_folded("description")}), 'C')
-        || setweight(to_tsvector('simple'::regconfig, {_folded("title")} || ' ' ||
-            lower(translate(coalesce(
-                (SELECT name FROM accounts_institution WHERE id = NEW.institution_id), ''),
-                '{ACCENTED}', '{PLAIN}'))), 'D');
+        setweight(to_tsvector(cfg, folded_title), 'A')
+        || setweight(to_tsvector(cfg, folded_summary), 'B')
+        || setweight(to_tsvector(cfg, {fold_sql("coalesce(NEW.description, '')")}), 'C')
+        || setweight(
+            to_tsvector('simple'::regconfig, folded_title || ' ' || {fold_sql(_INSTITUTION_NAME)}),
+            'D'
+        );
     RETURN NEW;
 """
 SEARCH_TRIGGER_DECLARE = [
@@ -41,7 +43,9 @@ SEARCH_TRIGGER_DECLARE = [
         "regconfig := CASE NEW.language WHEN 'es' THEN 'spanish'::regconfig "
         "WHEN 'pt' THEN 'portuguese'::regconfig WHEN 'fr' THEN 'french'::regconfig "
         "ELSE 'english'::regconfig END",
-    )
+    ),
+    ("folded_title", "text"),
+    ("folded_summary", "text"),
 ]
 
 

@@ -111,6 +111,36 @@ def test_full_text_search(client, catalogue, query, expected):
     assert _titles(response) == [catalogue[expected].title]
 
 
+FOLD_SAMPLES = [
+    "Cooperación ÁÉÍÓÚ àèìòù ÂÊÎÔÛ äëïöü ãõ ÑñÇç ÿÝ",
+    "Œuvre ÆØ æø Ærø",
+    "Cooperacio\u0301n",  # decomposed, as some keyboards type it
+    "Łódź Škoda Ştefan Ğ İstanbul",
+    "ÉCONOMIE SOLIDAIRE",
+]
+
+
+@pytest.mark.parametrize("text", FOLD_SAMPLES)
+def test_python_and_postgres_fold_alike(text):
+    """Queries are folded in Python and documents in the trigger's SQL: they must agree."""
+    from django.db import connection
+
+    from exchange.text import fold, fold_sql
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {fold_sql('%s')}", [text])
+        assert cursor.fetchone()[0] == fold(text)
+
+
+def test_decomposed_accents_are_searchable(client, peru):
+    listing = factories.ListingFactory(
+        institution=peru, title="Gestio\u0301n del agua en Ñuñoa", summary="Resumen."
+    )
+    for query in ("gestion", "gestión", "Gestio\u0301n", "nunoa"):
+        assert _titles(client.get(URL, {"q": query})) == [listing.title], query
+    assert "<mark>Gestión</mark>" in client.get(URL, {"q": "gestion"}).content.decode()
+
+
 def test_search_highlights_and_escapes(client, peru):
     factories.ListingFactory(
         institution=peru,
