@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Country, Institution, TranslatedNameMixin
 from exchange.text import fold_sql
 
-
 # Kept by PostgreSQL itself, so that every write (bulk ones included) updates the search
 # fields: the listing's own language configuration for stemming, 'simple' for names. Each
 # text is folded once (folding is most of the trigger's cost).

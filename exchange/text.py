@@ -46,10 +46,8 @@ def fold_each(text: str) -> str:
 
 def fold_sql(expression: str) -> str:
     """The SQL of ``fold`` applied to ``expression`` (PostgreSQL 13+, UTF8 database)."""
-    return (
-        f"lower(translate(regexp_replace(normalize({expression}, NFD), '[\\u0300-\\u036f]', '', 'g'), "
-        f"'{UNDECOMPOSED}', '{UNDECOMPOSED_PLAIN}'))"
-    )
+    stripped = f"regexp_replace(normalize({expression}, NFD), '[\\u0300-\\u036f]', '', 'g')"
+    return f"lower(translate({stripped}, '{UNDECOMPOSED}', '{UNDECOMPOSED_PLAIN}'))"
 
 
 def render_markdown(text: str) -> SafeString:

@@ -6,19 +6,29 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('exchange', '0005_imports'),
+        ("exchange", "0005_imports"),
     ]
 
     operations = [
         pgtrigger.migrations.RemoveTrigger(
-            model_name='listing',
-            name='listing_search_fields',
+            model_name="listing",
+            name="listing_search_fields",
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='listing',
-            trigger=pgtrigger.compiler.Trigger(name='listing_search_fields', sql=pgtrigger.compiler.UpsertTriggerSql(declare="DECLARE cfg regconfig := CASE NEW.language WHEN 'es' THEN 'spanish'::regconfig WHEN 'pt' THEN 'portuguese'::regconfig WHEN 'fr' THEN 'french'::regconfig ELSE 'english'::regconfig END; folded_title text; folded_summary text;", func="\n    folded_title := lower(translate(regexp_replace(normalize(coalesce(NEW.title, ''), NFD), '[\\u0300-\\u036f]', '', 'g'), 'ŒœÆæØø', 'ooaaoo'));\n    folded_summary := lower(translate(regexp_replace(normalize(coalesce(NEW.summary, ''), NFD), '[\\u0300-\\u036f]', '', 'g'), 'ŒœÆæØø', 'ooaaoo'));\n    NEW.search_text := folded_title || ' ' || folded_summary;\n    NEW.search_vector :=\n        setweight(to_tsvector(cfg, folded_title), 'A')\n        || setweight(to_tsvector(cfg, folded_summary), 'B')\n        || setweight(to_tsvector(cfg, lower(translate(regexp_replace(normalize(coalesce(NEW.description, ''), NFD), '[\\u0300-\\u036f]', '', 'g'), 'ŒœÆæØø', 'ooaaoo'))), 'C')\n        || setweight(\n            to_tsvector('simple'::regconfig, folded_title || ' ' || lower(translate(regexp_replace(normalize(coalesce((SELECT name FROM accounts_institution WHERE id = NEW.institution_id), ''), NFD), '[\\u0300-\\u036f]', '', 'g'), 'ŒœÆæØø', 'ooaaoo'))),\n            'D'\n        );\n    RETURN NEW;\n", hash='c2528bd25dcfe9d1677bf8a770bb90c2da09e982', operation='INSERT OR UPDATE OF "title", "summary", "description", "language"', pgid='pgtrigger_listing_search_fields_58176', table='exchange_listing', when='BEFORE')),
+            model_name="listing",
+            trigger=pgtrigger.compiler.Trigger(
+                name="listing_search_fields",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    declare="DECLARE cfg regconfig := CASE NEW.language WHEN 'es' THEN 'spanish'::regconfig WHEN 'pt' THEN 'portuguese'::regconfig WHEN 'fr' THEN 'french'::regconfig ELSE 'english'::regconfig END; folded_title text; folded_summary text;",
+                    func="\n    folded_title := lower(translate(regexp_replace(normalize(coalesce(NEW.title, ''), NFD), '[\\u0300-\\u036f]', '', 'g'), 'ŒœÆæØø', 'ooaaoo'));\n    folded_summary := lower(translate(regexp_replace(normalize(coalesce(NEW.summary, ''), NFD), '[\\u0300-\\u036f]', '', 'g'), 'ŒœÆæØø', 'ooaaoo'));\n    NEW.search_text := folded_title || ' ' || folded_summary;\n    NEW.search_vector :=\n        setweight(to_tsvector(cfg, folded_title), 'A')\n        || setweight(to_tsvector(cfg, folded_summary), 'B')\n        || setweight(to_tsvector(cfg, lower(translate(regexp_replace(normalize(coalesce(NEW.description, ''), NFD), '[\\u0300-\\u036f]', '', 'g'), 'ŒœÆæØø', 'ooaaoo'))), 'C')\n        || setweight(\n            to_tsvector('simple'::regconfig, folded_title || ' ' || lower(translate(regexp_replace(normalize(coalesce((SELECT name FROM accounts_institution WHERE id = NEW.institution_id), ''), NFD), '[\\u0300-\\u036f]', '', 'g'), 'ŒœÆæØø', 'ooaaoo'))),\n            'D'\n        );\n    RETURN NEW;\n",
+                    hash="c2528bd25dcfe9d1677bf8a770bb90c2da09e982",
+                    operation='INSERT OR UPDATE OF "title", "summary", "description", "language"',
+                    pgid="pgtrigger_listing_search_fields_58176",
+                    table="exchange_listing",
+                    when="BEFORE",
+                ),
+            ),
         ),
         # Rebuild every listing's search fields with the new folding (the trigger runs on an
         # update of the title; no history event, since nothing it records changes).
