@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db import connection
 
 from exchange import selectors
@@ -119,11 +118,9 @@ def matches_for(listing: Listing, *, limit: int = 10) -> list[Match]:
     """
     if not listing.focus_area_ids and not listing.sdg_numbers:
         return []
-    key = f"exchange:matches:{selectors.catalogue_version()}:{listing.pk}:{limit}"
-    rows = cache.get(key)
-    if rows is None:
-        rows = _scores(listing, limit)
-        cache.set(key, rows, selectors.FACET_CACHE_SECONDS)
+    rows = selectors.catalogue_cached(
+        f"matches:{listing.pk}:{limit}", lambda: _scores(listing, limit)
+    )
     found = Listing.objects.select_related("institution", "country").in_bulk(
         [row[0] for row in rows]
     )

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.contrib.postgres.search import SearchRank, TrigramSimilarity
 from django.core.cache import cache
@@ -29,9 +31,10 @@ from exchange.rules import acts_for_an_institution
 from exchange.text import fold
 
 Status = Listing.Status
+T = TypeVar("T")
 PAGE_SIZE = 20
 RANK_WINDOW = 1000
-FACET_CACHE_SECONDS = 600
+CATALOGUE_CACHE_SECONDS = 600
 VERSION_KEY = "exchange:catalogue-version"
 
 
@@ -79,7 +82,8 @@ def reference_changed() -> None:
 
 
 def catalogue_changed() -> None:
-    """Invalidate cached facet counts: called whenever what the catalogue shows changes."""
+    """Invalidate what `catalogue_cached` keeps: called whenever what the catalogue shows
+    changes."""
     try:
         cache.incr(VERSION_KEY)
     except ValueError:
@@ -88,6 +92,18 @@ def catalogue_changed() -> None:
 
 def catalogue_version() -> int:
     return cache.get_or_set(VERSION_KEY, 1, None)
+
+
+def catalogue_cached(key: str, compute: Callable[[], T]) -> T:
+    """``compute()``, kept in the cache under ``key`` until the catalogue changes (and at most
+    CATALOGUE_CACHE_SECONDS): what everybody reads of the published catalogue (pages, counts,
+    matches, statistics, public API pages) is computed once per change, not per request."""
+    versioned = f"exchange:catalogue:{catalogue_version()}:{key}"
+    value = cache.get(versioned)
+    if value is None:
+        value = compute()
+        cache.set(versioned, value, CATALOGUE_CACHE_SECONDS)
+    return value
 
 
 # --- Visibility ------------------------------------------------------------------------------
@@ -281,14 +297,17 @@ def array_value_counts(listings: QuerySet[Listing], column: str) -> dict[int, in
 def catalogue(query: CatalogueQuery) -> CataloguePage:
     """One page of the published catalogue with its facet counts.
 
-    Facet counts are cached until the catalogue changes (a listing published, withdrawn,
-    expired, revised), keyed by the filters; the page of results is always read live.
+    Both are cached until the catalogue changes (a listing published, withdrawn, expired,
+    revised; an institution or the reference data changed): the facet counts by filters,
+    shared by every page and order of them, and each page.
     """
-    key = f"exchange:facets:{catalogue_version()}:{query.cache_key()}"
-    facets = cache.get(key)
-    if facets is None:
-        facets = _facet_counts(query)
-        cache.set(key, facets, FACET_CACHE_SECONDS)
+    return catalogue_cached(
+        f"page:{query.cache_key()}:{query.sort}:{query.page}", lambda: _catalogue_page(query)
+    )
+
+
+def _catalogue_page(query: CatalogueQuery) -> CataloguePage:
+    facets = catalogue_cached(f"facets:{query.cache_key()}", lambda: _facet_counts(query))
     kinds = facets["kind"]
     total = sum(n for kind, n in kinds.items() if not query.kind or kind in query.kind)
     search_query = search.search_query(query.q) if query.q else None

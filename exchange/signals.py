@@ -1,10 +1,10 @@
-"""Cache invalidation: reference data and the catalogue's facet counts."""
+"""Cache invalidation: reference data and everything cached of the published catalogue."""
 
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from accounts.models import Country
+from accounts.models import Country, Institution
 from exchange import selectors
 from exchange.models import SDG, FocusArea, Listing
 
@@ -17,6 +17,7 @@ def _reference_changed(**kwargs) -> None:
 
 
 @receiver([post_save, post_delete], sender=Listing)
+@receiver([post_save, post_delete], sender=Institution)  # its name shows beside its listings
 @receiver(m2m_changed, sender=Listing.focus_areas.through)
 @receiver(m2m_changed, sender=Listing.sdgs.through)
 def _listing_changed(**kwargs) -> None:

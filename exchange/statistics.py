@@ -9,17 +9,11 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from exchange.models import Listing
-from exchange.selectors import (
-    FACET_CACHE_SECONDS,
-    array_value_counts,
-    catalogue_version,
-    reference,
-)
+from exchange.selectors import array_value_counts, catalogue_cached, reference
 
 
 @dataclass(frozen=True)
@@ -80,11 +74,10 @@ def _array_counts(listings: QuerySet[Listing], column: str) -> dict[int, int]:
 
 def _counts(since: datetime.date | None, until: datetime.date | None) -> dict:
     """The raw counts, four queries, cached until the catalogue changes."""
-    key = f"exchange:statistics:{catalogue_version()}:{since}:{until}"
-    counts = cache.get(key)
-    if counts is None:
+
+    def compute() -> dict:
         listings = _published(since, until)
-        counts = {
+        return {
             "kinds": listings.aggregate(
                 offer_member_state=Count(
                     "pk", filter=Q(kind="offer", publisher_type="member_state")
@@ -101,8 +94,8 @@ def _counts(since: datetime.date | None, until: datetime.date | None) -> dict:
             "areas": _array_counts(listings, "focus_area_ids"),
             "goals": _array_counts(listings, "sdg_numbers"),
         }
-        cache.set(key, counts, FACET_CACHE_SECONDS)
-    return counts
+
+    return catalogue_cached(f"statistics:{since}:{until}", compute)
 
 
 def statistics(

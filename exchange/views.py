@@ -9,7 +9,6 @@ import datetime
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -75,14 +74,10 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 def _facets_html(page: selectors.CataloguePage, ref: selectors.Reference) -> str:
     """The filter column, rendered once per filters, language and catalogue version: it is
     most of the page's template work and changes only when the catalogue does."""
-    key = (
-        f"exchange:facets-html:{selectors.catalogue_version()}:{page.query.cache_key()}:"
-        f"{translation.get_language()}"
+    html = selectors.catalogue_cached(
+        f"facets-html:{page.query.cache_key()}:{translation.get_language()}",
+        lambda: render_to_string("exchange/_facets.html", {"facets": _facet_options(page, ref)}),
     )
-    html = cache.get(key)
-    if html is None:
-        html = render_to_string("exchange/_facets.html", {"facets": _facet_options(page, ref)})
-        cache.set(key, html, selectors.FACET_CACHE_SECONDS)
     return mark_safe(html)  # noqa: S308 - rendered by our own autoescaping template
 
 

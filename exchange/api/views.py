@@ -4,9 +4,11 @@ and services (every change, with the same permissions and validation as the web 
 from __future__ import annotations
 
 import datetime
+import hashlib
 
 from django.db.models import Exists, OuterRef
 from django.http import StreamingHttpResponse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -67,6 +69,19 @@ class ListingViewSet(
             .annotate(has_pending_revision=Exists(pending))
             .order_by("-updated", "-id")
         )
+
+    def list(self, request, *args, **kwargs):
+        """Anonymous readers all see the published catalogue: each page is computed once per
+        change of it (per address and language); a signed-in reader's pages, which may hold
+        the institution's drafts, are always read live."""
+        if request.user.is_authenticated:
+            return super().list(request, *args, **kwargs)
+        key = f"api:{translation.get_language()}:{request.build_absolute_uri()}"
+        data = selectors.catalogue_cached(
+            hashlib.sha256(key.encode()).hexdigest(),
+            lambda: super(ListingViewSet, self).list(request, *args, **kwargs).data,
+        )
+        return Response(data)
 
     def _answer(self, listing: Listing, code: int = status.HTTP_200_OK) -> Response:
         listing = self.get_queryset().get(pk=listing.pk)
@@ -154,7 +169,7 @@ class ListingViewSet(
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=list(exports.FORMATS))
+            OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=[*exports.FORMATS])
         ],
         responses={
             (200, "text/csv"): OpenApiTypes.STR,

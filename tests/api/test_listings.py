@@ -82,6 +82,33 @@ def test_listing_shape_uses_reference_codes_with_labels(api, peru):
     }
 
 
+@pytest.mark.parametrize("language", ["en", "es", "pt", "fr"])
+def test_fast_representation(rf, peru, language):
+    """ListingSerializer builds its documents by hand for speed: the same as DRF's own walk
+    over the declared fields, which also define the schema."""
+    from django.utils import translation
+    from rest_framework import serializers as drf
+
+    from exchange.api.serializers import ListingSerializer
+
+    listing = factories.ListingFactory(
+        institution=peru,
+        review_by=datetime.date(2027, 3, 1),
+        duration_months=12,
+        beneficiary_regions=["caribbean"],
+        relations__focus_areas=["other"],
+        relations__sdgs=[6, 13],
+        relations__beneficiaries=["BOL", "MEX"],
+    )
+    listing.has_pending_revision = True
+    request = rf.get("/api/v1/offers/")
+    with translation.override(language):
+        fast = ListingSerializer(listing, context={"request": request})
+        walked = ListingSerializer(listing, context={"request": request})
+        assert fast.data == drf.ModelSerializer.to_representation(walked, listing)
+        assert list(fast.data) == list(ListingSerializer.Meta.fields)
+
+
 def test_labels_follow_the_request_language(api, peru):
     listing = factories.ListingFactory(institution=peru)
     english = api.get(f"/api/v1/offers/{listing.pk}/", HTTP_ACCEPT_LANGUAGE="en").json()
@@ -171,7 +198,7 @@ def test_page_size_is_capped(api, peru):
     assert api.get("/api/v1/offers/?page=9").status_code == 404
 
 
-def test_etag_answers_304_until_the_data_changes(api, peru):
+def test_etag_answers_304_until_the_data_changes(api, peru, django_capture_on_commit_callbacks):
     listing = factories.ListingFactory(institution=peru)
     first = api.get("/api/v1/offers/")
     etag = first["ETag"]
@@ -181,8 +208,39 @@ def test_etag_answers_304_until_the_data_changes(api, peru):
         api.get(f"/api/v1/offers/{listing.pk}/", HTTP_IF_NONE_MATCH=detail["ETag"]).status_code
         == 304
     )
-    Listing.objects.filter(pk=listing.pk).update(title="Otro título")
+    listing.title = "Otro título"
+    with django_capture_on_commit_callbacks(execute=True):
+        listing.save()
     assert api.get("/api/v1/offers/", HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_anonymous_pages_are_computed_once_per_change_of_the_catalogue(
+    api, api_as, focal_point, peru, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from exchange import selectors
+
+    factories.ListingFactory(institution=peru, title="Primera")
+    selectors.reference()  # countries, areas and goals: read once for every page
+    with django_assert_num_queries(2):  # the count and the page
+        first = api.get("/api/v1/offers/?ordering=-published")
+    with django_assert_num_queries(0):
+        again = api.get("/api/v1/offers/?ordering=-published")
+    assert again.json() == first.json()
+    # Another address, language or filter is another page; bad filters are never kept.
+    assert api.get("/api/v1/offers/?ordering=title").json()["count"] == 1
+    french = api.get("/api/v1/offers/?ordering=-published", HTTP_ACCEPT_LANGUAGE="fr").json()
+    assert french["results"][0]["country"]["name"] == "Pérou"
+    assert api.get("/api/v1/offers/?country=XXX").status_code == 400
+    assert api.get("/api/v1/offers/?country=XXX").status_code == 400
+    # A signed-in reader is read live: its own draft shows at once.
+    with django_capture_on_commit_callbacks(execute=False):
+        draft = factories.ListingFactory(institution=focal_point.institution, status="draft")
+    titles = [row["title"] for row in api_as(focal_point).get("/api/v1/offers/").json()["results"]]
+    assert draft.title in titles
+    # Publishing changes the catalogue: every cached page is computed anew.
+    with django_capture_on_commit_callbacks(execute=True):
+        factories.ListingFactory(institution=peru, title="Segunda")
+    assert api.get("/api/v1/offers/?ordering=-published").json()["count"] == 2
 
 
 # --- Writing ------------------------------------------------------------------------------
