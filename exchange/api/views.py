@@ -168,9 +168,7 @@ class ListingViewSet(
         return response
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=[*exports.FORMATS])
-        ],
+        parameters=[OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=[*exports.FORMATS])],
         responses={
             (200, "text/csv"): OpenApiTypes.STR,
             (200, exports.FORMATS["xlsx"]): OpenApiTypes.BINARY,
