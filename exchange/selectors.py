@@ -126,6 +126,19 @@ def listings_visible_to(user: User) -> QuerySet[Listing]:
     return listings.filter(visible)
 
 
+def count_visible(user: User, listings: QuerySet[Listing], *, key: str) -> int:
+    """How many ``listings`` there are (``listings_visible_to(user)``, filtered): the
+    published ones counted once per change of the catalogue (``key`` names the filters), the
+    few others (a publisher's own drafts) live. At 100,000 listings a COUNT of the published
+    ones is most of the time of an API page."""
+    published = catalogue_cached(
+        f"count:{key}", lambda: listings.filter(status=Status.PUBLISHED).count()
+    )
+    if not user.is_authenticated:  # the public sees nothing else
+        return published
+    return published + listings.exclude(status=Status.PUBLISHED).count()
+
+
 def listing_for_page(user: User, pk: int) -> Listing | None:
     """A listing with what its page shows, or None when it does not exist for ``user``."""
     return (

@@ -6,6 +6,7 @@ row."""
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -50,10 +51,24 @@ def country_value(country: Country | None) -> dict | None:
 
 
 class Labels:
-    """The labels of choice values in the active language, each looked up once per response."""
+    """Coded values with their labels in the active language, each label looked up once per
+    response (a translated name costs a lookup of the language)."""
 
-    def __init__(self) -> None:
+    def __init__(self, ref: selectors.Reference) -> None:
         self._maps: dict[type, dict[str, str]] = {}
+        self.ref = ref
+
+    @cached_property
+    def countries(self) -> dict[int, dict]:
+        return {pk: country_value(country) for pk, country in self.ref.countries.items()}
+
+    @cached_property
+    def focus_areas(self) -> dict[int, dict]:
+        return {pk: coded(area.slug, area.name) for pk, area in self.ref.focus_areas.items()}
+
+    @cached_property
+    def sdgs(self) -> dict[int, dict]:
+        return {number: coded(number, goal.name) for number, goal in self.ref.sdgs.items()}
 
     def coded(self, choices: type, value: str) -> dict | None:
         if not value:
@@ -192,8 +207,8 @@ class ListingSerializer(WithReference, serializers.ModelSerializer):
         """The fields above, built directly: DRF's field-by-field walk (a method call per
         field and row) was most of the time of a page. ``test_fast_representation`` checks
         that both give the same document."""
-        ref, labels, fields = self.ref, self._labels(), self.fields
-        areas, goals, countries = ref.focus_areas, ref.sdgs, ref.countries
+        labels, fields = self._labels(), self.fields
+        areas, goals, countries = labels.focus_areas, labels.sdgs, labels.countries
         institution = listing.institution
         return {
             "id": listing.pk,
@@ -203,24 +218,20 @@ class ListingSerializer(WithReference, serializers.ModelSerializer):
             "summary": listing.summary,
             "description": listing.description,
             "language": labels.coded(Listing.Language, listing.language),
-            "country": country_value(countries.get(listing.country_id)),
+            "country": countries.get(listing.country_id),
             "institution": {
                 "id": institution.pk,
                 "name": institution.name,
                 "type": labels.coded(Institution.Type, institution.type),
             },
             "publisher_type": labels.coded(Listing.PublisherType, listing.publisher_type),
-            "focus_areas": [
-                coded(areas[pk].slug, areas[pk].name)
-                for pk in listing.focus_area_ids
-                if pk in areas
-            ],
-            "sdgs": [coded(n, goals[n].name) for n in listing.sdg_numbers if n in goals],
+            "focus_areas": [areas[pk] for pk in listing.focus_area_ids if pk in areas],
+            "sdgs": [goals[n] for n in listing.sdg_numbers if n in goals],
             "modality": labels.coded(Listing.Modality, listing.modality),
             "cooperation_type": labels.coded(Listing.CooperationType, listing.cooperation_type),
             "stage": labels.coded(Listing.Stage, listing.stage),
             "beneficiary_countries": [
-                country_value(countries[pk]) for pk in listing.beneficiary_ids if pk in countries
+                countries[pk] for pk in listing.beneficiary_ids if pk in countries
             ],
             "beneficiary_regions": [
                 labels.coded(Listing.Region, region) for region in listing.beneficiary_regions
@@ -241,7 +252,7 @@ class ListingSerializer(WithReference, serializers.ModelSerializer):
     def _labels(self) -> Labels:
         context = self.context
         if "labels" not in context:
-            context["labels"] = Labels()
+            context["labels"] = Labels(self.ref)
         return context["labels"]
 
     def _url(self, pk: int) -> str:

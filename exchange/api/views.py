@@ -62,13 +62,19 @@ class ListingViewSet(
         pending = ListingRevision.objects.filter(
             listing=OuterRef("pk"), status=ListingRevision.Status.PENDING
         )
-        return (
+        listings = (
             selectors.listings_visible_to(self.request.user)
             .filter(kind=self.kind)
             .select_related("institution")
             .annotate(has_pending_revision=Exists(pending))
             .order_by("-updated", "-id")
         )
+        if self.action in ("list", "retrieve"):
+            # Columns the documents never show; the search fields are most of a row's bytes.
+            listings = listings.defer(
+                "search_vector", "search_text", "moderation_comment", "institution__description"
+            )
+        return listings
 
     def list(self, request, *args, **kwargs):
         """Anonymous readers all see the published catalogue: each page is computed once per
@@ -82,6 +88,17 @@ class ListingViewSet(
             lambda: super(ListingViewSet, self).list(request, *args, **kwargs).data,
         )
         return Response(data)
+
+    def count_rows(self, listings) -> int:
+        """The page's ``count`` (see ``cooperanet.api.Pagination``)."""
+        ignored = {"page", "page_size", "ordering", "format"}
+        filters = sorted(
+            (name, values)
+            for name, values in self.request.query_params.lists()
+            if name not in ignored
+        )
+        key = hashlib.sha256(repr((self.kind, filters)).encode()).hexdigest()
+        return selectors.count_visible(self.request.user, listings, key=key)
 
     def _answer(self, listing: Listing, code: int = status.HTTP_200_OK) -> Response:
         listing = self.get_queryset().get(pk=listing.pk)

@@ -109,6 +109,29 @@ def test_fast_representation(rf, peru, language):
         assert list(fast.data) == list(ListingSerializer.Meta.fields)
 
 
+def test_signed_in_count_adds_own_drafts_live_to_the_cached_published_count(
+    api_as, focal_point, argentina, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from exchange import selectors
+
+    factories.ListingFactory(institution=argentina)
+    factories.ListingFactory(institution=focal_point.institution, status="draft")
+    selectors.reference()
+    client = api_as(focal_point)
+    assert client.get("/api/v1/offers/").json()["count"] == 2
+    # The published count is kept: the token (two queries), the institution's own others and
+    # the page are read.
+    with django_assert_num_queries(4):
+        assert client.get("/api/v1/offers/").json()["count"] == 2
+    # A new draft is no change of the catalogue, yet it is counted at once.
+    with django_capture_on_commit_callbacks(execute=True):
+        factories.ListingFactory(institution=focal_point.institution, status="draft")
+    assert client.get("/api/v1/offers/").json()["count"] == 3
+    # Filters are part of what is counted.
+    assert client.get("/api/v1/offers/?country=ARG").json()["count"] == 1
+    assert client.get("/api/v1/offers/?country=PER").json()["count"] == 2
+
+
 def test_labels_follow_the_request_language(api, peru):
     listing = factories.ListingFactory(institution=peru)
     english = api.get(f"/api/v1/offers/{listing.pk}/", HTTP_ACCEPT_LANGUAGE="en").json()

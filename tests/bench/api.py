@@ -42,6 +42,16 @@ def measure_size(size: int) -> dict[str, tuple[float, float]]:
             anonymous,
             "/api/v1/offers/?q=gesti%C3%B3n+del+riesgo&language=es&ordering=-published",
         ),
+        # A signed-in reader (a national system with its token) is read live: its own drafts
+        # are part of what it sees.
+        "offers, filters (token)": (
+            signed_in,
+            "/api/v1/offers/?focus_area=other&modality=south_south&ordering=-published",
+        ),
+        "offers, text query (token)": (
+            signed_in,
+            "/api/v1/offers/?q=gesti%C3%B3n+del+riesgo&language=es&ordering=-published",
+        ),
         "needs, 100 a page (token)": (
             signed_in,
             "/api/v1/needs/?page_size=100&ordering=-published",
