@@ -126,6 +126,12 @@ def listings_visible_to(user: User) -> QuerySet[Listing]:
     return listings.filter(visible)
 
 
+def sees_only_published(user: User) -> bool:
+    """Whether ``listings_visible_to(user)`` is the published catalogue alone, which
+    ``catalogue_cached`` may then keep for everybody."""
+    return not user.is_authenticated
+
+
 def count_visible(user: User, listings: QuerySet[Listing], *, key: str) -> int:
     """How many ``listings`` there are (``listings_visible_to(user)``, filtered): the
     published ones counted once per change of the catalogue (``key`` names the filters), the
@@ -134,7 +140,7 @@ def count_visible(user: User, listings: QuerySet[Listing], *, key: str) -> int:
     published = catalogue_cached(
         f"count:{key}", lambda: listings.filter(status=Status.PUBLISHED).count()
     )
-    if not user.is_authenticated:  # the public sees nothing else
+    if sees_only_published(user):
         return published
     # Named statuses, not "other than published": the status index finds those few rows.
     others = [status for status in Status.values if status != Status.PUBLISHED]

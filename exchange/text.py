@@ -25,7 +25,8 @@ WORD = re.compile(r"\w+", re.UNICODE)
 # ``unaccent``), so documents and queries meet. ``normalize`` and ``regexp_replace`` run
 # several times faster there than one ``translate`` over a table of accented letters.
 UNDECOMPOSED, UNDECOMPOSED_PLAIN = "ŒœÆæØø", "ooaaoo"
-_COMBINING = dict.fromkeys(range(0x300, 0x370))  # U+0300-U+036F, combining diacritics
+COMBINING = (0x300, 0x36F)  # the block of combining diacritical marks, first and last
+_COMBINING = dict.fromkeys(range(COMBINING[0], COMBINING[1] + 1))
 _UNDECOMPOSED = str.maketrans(UNDECOMPOSED, UNDECOMPOSED_PLAIN)
 
 
@@ -46,7 +47,8 @@ def fold_each(text: str) -> str:
 
 def fold_sql(expression: str) -> str:
     """The SQL of ``fold`` applied to ``expression`` (PostgreSQL 13+, UTF8 database)."""
-    stripped = f"regexp_replace(normalize({expression}, NFD), '[\\u0300-\\u036f]', '', 'g')"
+    marks = "-".join(f"\\u{code:04x}" for code in COMBINING)
+    stripped = f"regexp_replace(normalize({expression}, NFD), '[{marks}]', '', 'g')"
     return f"lower(translate({stripped}, '{UNDECOMPOSED}', '{UNDECOMPOSED_PLAIN}'))"
 
 

@@ -80,7 +80,7 @@ class ListingViewSet(
         """Anonymous readers all see the published catalogue: each page is computed once per
         change of it (per address and language); a signed-in reader's pages, which may hold
         the institution's drafts, are always read live."""
-        if request.user.is_authenticated:
+        if not selectors.sees_only_published(request.user):
             return super().list(request, *args, **kwargs)
         key = f"api:{translation.get_language()}:{request.build_absolute_uri()}"
         data = selectors.catalogue_cached(
