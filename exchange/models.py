@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Country, Institution, TranslatedNameMixin
+from exchange import bitmaps
 from exchange.text import fold_sql
 
 # Kept by PostgreSQL itself, so that every write (bulk ones included) updates the search
@@ -269,6 +270,34 @@ class Listing(models.Model):
                 declare=SEARCH_TRIGGER_DECLARE,
                 func=SEARCH_TRIGGER_SQL,
             ),
+            # The bitmaps of the published catalogue (exchange.bitmaps), kept in the same
+            # transaction; the conditions spare drafts (imports write thousands) any work.
+            *(
+                pgtrigger.Trigger(
+                    name=f"listing_bitmaps_{name}",
+                    operation=operation,
+                    when=pgtrigger.After,
+                    condition=condition,
+                    declare=bitmaps.SYNC_DECLARE,
+                    func=bitmaps.SYNC_SQL,
+                )
+                for name, operation, condition in [
+                    ("insert", pgtrigger.Insert, pgtrigger.Q(new__status="published")),
+                    (
+                        "update",
+                        pgtrigger.Update,
+                        pgtrigger.Q(old__status="published") | pgtrigger.Q(new__status="published"),
+                    ),
+                    ("delete", pgtrigger.Delete, pgtrigger.Q(old__status="published")),
+                ]
+            ),
+            pgtrigger.Trigger(
+                name="listing_bitmaps_truncate",
+                operation=pgtrigger.Truncate,
+                when=pgtrigger.After,
+                level=pgtrigger.Statement,
+                func="DELETE FROM exchange_listingbitmap; RETURN NULL;",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -307,6 +336,28 @@ ListingEvent = Listing.events.rel.related_model
 
 def _document_path(document: ListingDocument, filename: str) -> str:
     return f"listings/{document.listing_id}/{document.token}/{filename}"
+
+
+class BitsField(models.Field):
+    """A PostgreSQL ``bit varying``, read and written as a string of 0 and 1."""
+
+    def db_type(self, connection) -> str:
+        return "bit varying"
+
+
+class ListingBitmap(models.Model):
+    """One chunk of the bitmap of one term of the published catalogue (exchange.bitmaps):
+    written by the triggers of Listing only."""
+
+    pk = models.CompositePrimaryKey("facet", "value", "chunk")
+    facet = models.CharField(max_length=24)
+    value = models.CharField(max_length=40)
+    chunk = models.IntegerField()
+    bits = BitsField()
+
+    class Meta:
+        verbose_name = _("catalogue bitmap")
+        verbose_name_plural = _("catalogue bitmaps")
 
 
 class ListingDocument(models.Model):

@@ -1,0 +1,188 @@
+"""The catalogue's bitmaps (exchange.bitmaps): kept exact by the triggers under every kind
+of write, and counting what a plain reading of the listings counts."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+
+import pytest
+from django.db import connection
+
+from exchange import bitmaps
+from exchange.models import Listing
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _stored() -> dict[str, set[int]]:
+    """Every term with the ids of the listings whose bit is set (empty bitmaps left out)."""
+    terms: dict[str, set[int]] = defaultdict(set)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT facet, value, chunk, bits::text FROM exchange_listingbitmap")
+        for facet, value, chunk, bits in cursor.fetchall():
+            base = chunk * bitmaps.CHUNK_BITS
+            terms[f"{facet}={value}"].update(
+                base + position for position, bit in enumerate(bits) if bit == "1"
+            )
+    return {term: ids for term, ids in terms.items() if ids}
+
+
+def _expected() -> dict[str, set[int]]:
+    """The terms read plainly from the listings, in Python."""
+    terms: dict[str, set[int]] = defaultdict(set)
+    for listing in Listing.objects.filter(status="published"):
+        pairs = [
+            ("published", ""),
+            ("kind", listing.kind),
+            ("publisher_type", listing.publisher_type),
+            ("language", listing.language),
+            ("month", listing.published_at.strftime("%Y%m")),
+            ("country", listing.country_id),
+            ("modality", listing.modality),
+            ("cooperation_type", listing.cooperation_type),
+            *[("focus_area", v) for v in listing.focus_area_ids],
+            *[("sdg", v) for v in listing.sdg_numbers],
+            *[("beneficiary", v) for v in listing.beneficiary_ids],
+            *[("region", v) for v in listing.beneficiary_regions],
+        ]
+        if not listing.beneficiary_ids and not listing.beneficiary_regions:
+            pairs.append(("open", ""))
+        for facet, value in pairs:
+            if value is not None and (value != "" or facet in ("published", "open")):
+                terms[f"{facet}={value}"].add(listing.pk)
+    return dict(terms)
+
+
+def _assert_exact() -> None:
+    stored = _stored()
+    assert stored == _expected()
+    bitmaps.rebuild()
+    assert _stored() == stored
+
+
+def test_triggers_keep_the_bitmaps_exact_under_every_write(peru, argentina):
+    water = factories.ListingFactory(
+        institution=peru, relations__focus_areas=["other"], relations__sdgs=[6, 11]
+    )
+    need = factories.ListingFactory(
+        institution=argentina, kind="need", relations__beneficiaries=["PER"]
+    )
+    draft = factories.ListingFactory(institution=peru, status="draft")
+    _assert_exact()
+    assert _stored()["sdg=6"] == {water.pk}
+    assert draft.pk not in _stored()["published="]
+
+    # A change of facets, a withdrawal, a publication, a deletion.
+    water.sdg_numbers = [13]
+    water.modality = "triangular"
+    water.save()
+    need.status = "withdrawn"
+    need.save()
+    draft.status = "published"
+    draft.published_at = water.published_at
+    draft.save()
+    _assert_exact()
+    assert "sdg=6" not in _stored()
+    assert need.pk not in _stored()["published="]
+
+    draft.delete()
+    _assert_exact()
+
+    # Bulk writes, which skip Django's signals, go through the triggers as well.
+    Listing.objects.bulk_create(
+        [
+            Listing(
+                kind="offer",
+                status="published",
+                title=f"Bulk {n}",
+                institution=peru,
+                country=peru.country,
+                publisher_type="member_state",
+                created_by=water.created_by,
+                language="en",
+                published_at=water.published_at,
+                focus_area_ids=[n % 3 + 1],
+                sdg_numbers=[n % 17 + 1],
+                beneficiary_regions=["caribbean"] if n % 2 else [],
+            )
+            for n in range(40)
+        ]
+    )
+    Listing.objects.filter(title__startswith="Bulk 1").update(status="expired")
+    Listing.objects.filter(title__startswith="Bulk 2").update(language="fr")
+    _assert_exact()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_emptying_the_listing_table_empties_the_bitmaps(peru):
+    factories.ListingFactory(institution=peru)
+    assert _stored()
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE exchange_listing CASCADE")
+    assert _stored() == {}
+
+
+def _attributes(listing: Listing) -> dict[str, set[str]]:
+    return {
+        "kind": {listing.kind},
+        "country": {str(listing.country_id)},
+        "focus_area": {str(v) for v in listing.focus_area_ids},
+        "sdg": {str(v) for v in listing.sdg_numbers},
+        "modality": {listing.modality} - {""},
+        "language": {listing.language},
+    }
+
+
+def test_counts_equal_a_plain_reading_of_the_listings(peru, argentina, partner):
+    rng = random.Random(7)
+    institutions = [peru, argentina, partner.institution]
+    for n in range(60):
+        factories.ListingFactory(
+            institution=rng.choice(institutions),
+            kind=rng.choice(["offer", "offer", "need"]),
+            status=rng.choice(["published", "published", "published", "draft"]),
+            language=rng.choice(["es", "en", "pt"]),
+            modality=rng.choice(["", "south_south", "triangular"]),
+            relations__focus_areas=rng.sample(["other", "education-human-development"], k=1),
+            relations__sdgs=rng.sample(range(1, 18), k=rng.choice([1, 2, 3])),
+        )
+    listings = [_attributes(item) for item in Listing.objects.filter(status="published")]
+    facets = ["kind", "country", "focus_area", "sdg", "modality", "language"]
+    some_sdgs = sorted({sdg for attributes in listings for sdg in attributes["sdg"]})[:3]
+    cases = [
+        {},
+        {"kind": ["offer"]},
+        {"kind": ["need"], "sdg": some_sdgs[:2]},
+        {"language": ["es", "pt"], "modality": ["triangular"], "sdg": some_sdgs[2:]},
+        {"country": [str(peru.country_id)], "kind": ["offer", "need"]},
+    ]
+    for filters in cases:
+        expected = {facet: defaultdict(int) for facet in facets}
+        for attributes in listings:
+            for facet in facets:
+                others = (f for f in filters if f != facet)
+                if all(attributes[f] & set(filters[f]) for f in others):
+                    for value in attributes[facet]:
+                        expected[facet][value] += 1
+        assert bitmaps.count(facets, filters=filters) == {
+            facet: dict(values) for facet, values in expected.items()
+        }, filters
+
+
+def test_counts_within_a_selection_of_listings(peru):
+    chosen = [factories.ListingFactory(institution=peru, relations__sdgs=[n]) for n in (1, 2)]
+    factories.ListingFactory(institution=peru, relations__sdgs=[1])
+    within = ("SELECT id FROM exchange_listing WHERE id = ANY(%s)", [[c.pk for c in chosen]])
+    assert bitmaps.count(["sdg"], within=within) == {"sdg": {"1": 1, "2": 1}}
+    assert bitmaps.count(["sdg"], filters={"sdg": ["1"]}, within=within) == {
+        "sdg": {"1": 1, "2": 1}
+    }
+    assert bitmaps.count(["kind"], filters={"sdg": ["1"]}, within=within) == {
+        "kind": {"offer": 1}
+    }
+
+
+def test_an_empty_catalogue_counts_nothing():
+    assert bitmaps.count(["kind", "sdg"], filters={"kind": ["offer"]}) == {"kind": {}, "sdg": {}}
