@@ -21,8 +21,9 @@ from django.db import connection
 CHUNK_BITS = 32_768
 ZEROS = f"B'0'::bit({CHUNK_BITS})::varbit"
 
-# The terms of one listing row: none unless it is published. ``open`` marks a listing with
-# no beneficiary named (open to every country), for matching.
+# The terms of one listing row: none unless it is published. ``type`` is the first table
+# of the statistics (kind and publisher type); ``month`` (UTC) serves their date ranges;
+# ``open`` marks a listing with no beneficiary named (open to every country), for matching.
 TERMS_FUNCTION_SQL = """
 CREATE OR REPLACE FUNCTION exchange_listing_terms(l exchange_listing) RETURNS text[]
 LANGUAGE sql STABLE AS $$
@@ -31,6 +32,7 @@ LANGUAGE sql STABLE AS $$
       'published=',
       'kind=' || l.kind,
       'publisher_type=' || l.publisher_type,
+      'type=' || l.kind || '_' || l.publisher_type,
       'language=' || l.language,
       'month=' || to_char(l.published_at AT TIME ZONE 'UTC', 'YYYYMM')
     ]
@@ -113,56 +115,77 @@ def rebuild() -> None:
         cursor.execute(REBUILD_SQL)
 
 
-def _pairs(terms: dict[str, Iterable]) -> tuple[list[str], list[str]]:
-    facets, values = [], []
-    for facet, chosen in terms.items():
-        for value in chosen:
-            facets.append(facet)
-            values.append(str(value))
-    return facets, values
+Bitmaps = tuple[str, list]
+"""SQL (and its params) yielding rows ``(chunk, bits)``: a set of listings as bitmaps."""
+
+
+def of_ids(sql: str, params: list | tuple) -> Bitmaps:
+    """The listings whose ids ``sql`` selects, as bitmaps (a full-text match, a few days)."""
+    return (
+        f"SELECT id / {CHUNK_BITS}, exchange_bits_of((id %% {CHUNK_BITS})::int, 1)::varbit "
+        f"FROM ({sql}) AS selected (id) GROUP BY 1",
+        list(params),
+    )
+
+
+def of_terms(facet: str, *, first: str, last: str) -> Bitmaps:
+    """The listings carrying a value of ``facet`` from ``first`` to ``last`` (text order):
+    the months of a date range."""
+    return (
+        "SELECT chunk, bit_or(bits) FROM exchange_listingbitmap "
+        "WHERE facet = %s AND value BETWEEN %s AND %s GROUP BY 1",
+        [facet, first, last],
+    )
 
 
 def count(
     facets: Iterable[str],
     *,
     filters: dict[str, Iterable] | None = None,
-    within: tuple[str, list] | None = None,
+    selections: dict[str, list[Bitmaps]] | None = None,
+    within: Bitmaps | None = None,
 ) -> dict[str, dict[str, int]]:
     """For each of ``facets``, how many published listings carry each of its values, among
     those matching every filter of *other* facets (any chosen value within a facet): the
     counts a faceted catalogue shows beside each choice.
 
-    ``filters`` maps a facet to its chosen values. ``within`` narrows everything to the
-    listings a query selects (SQL and params selecting listing ids, such as a full-text
-    match), turned into bitmaps on the way.
+    ``filters`` maps a facet to its chosen values; ``selections`` adds sets of listings to
+    a facet's choice (the months of a date range and the listings of its partial months).
+    ``within`` narrows everything to a set of listings (a full-text match).
     """
     facets = list(facets)
-    filters = {facet: list(values) for facet, values in (filters or {}).items() if values}
-    chosen_facets, chosen_values = _pairs(filters)
+    filters = {facet: [str(v) for v in values] for facet, values in (filters or {}).items()}
+    selections = {facet: sets for facet, sets in (selections or {}).items() if sets}
+    filtering = {facet for facet, values in filters.items() if values} | set(selections)
+    params: list = []
+    chosen = []
+    for facet, values in filters.items():
+        if values:
+            chosen.append(
+                "SELECT facet, chunk, bits FROM exchange_listingbitmap "
+                "WHERE facet = %s AND value = ANY(%s)"
+            )
+            params += [facet, values]
+    for facet, sets in selections.items():
+        for sql, set_params in sets:
+            chosen.append(f"SELECT %s::text, * FROM ({sql}) AS bitmaps")
+            params += [facet, *set_params]
+    selection = " UNION ALL ".join(chosen) or (
+        "SELECT NULL::text, NULL::int, NULL::varbit WHERE false"
+    )
     # Per counted facet, how many of the other facets filter (each must be met).
-    needed = [len(filters) - (facet in filters) for facet in facets]
-    params: list = [chosen_facets, chosen_values]
-    within_cte = within_join = ""
+    params += [facets, [len(filtering) - (facet in filtering) for facet in facets]]
+    within_join = ""
     if within is not None:
-        sql, within_params = within
-        within_cte = f"""
-        , within AS (
-            SELECT id / {CHUNK_BITS} AS chunk,
-                   exchange_bits_of((id %% {CHUNK_BITS})::int, 1)::varbit AS bits
-              FROM ({sql}) AS selected (id)
-             GROUP BY 1
-        )"""
-        within_join = "JOIN within w ON w.chunk = p.chunk"
-        params.extend(within_params)
-    params.extend([facets, needed])
+        within_join = f"JOIN ({within[0]}) AS w (chunk, bits) ON w.chunk = p.chunk"
+        params += within[1]
     base_bits = "p.bits & w.bits" if within is not None else "p.bits"
     sql = f"""
-    WITH chosen (facet, value) AS (SELECT * FROM unnest(%s::text[], %s::text[])),
-    selection AS (
-        SELECT b.facet, b.chunk, bit_or(b.bits) AS bits
-          FROM exchange_listingbitmap b JOIN chosen USING (facet, value)
+    WITH selection AS (
+        SELECT facet, chunk, bit_or(bits) AS bits
+          FROM ({selection}) AS chosen (facet, chunk, bits)
          GROUP BY 1, 2
-    ){within_cte},
+    ),
     counted (facet, needed) AS (SELECT * FROM unnest(%s::text[], %s::int[])),
     base AS MATERIALIZED (
         SELECT c.facet, p.chunk, {base_bits} & coalesce(s.bits, p.bits) AS bits
@@ -174,8 +197,14 @@ def count(
          ) s
          WHERE p.facet = 'published' AND s.n = c.needed
     )
-    SELECT b.facet, b.value, sum(bit_count(b.bits & base.bits))
-      FROM exchange_listingbitmap b JOIN base USING (facet, chunk)
+    SELECT facet, value, sum(n)
+      FROM (
+        -- Counted before grouping (OFFSET 0 keeps it so): the sort or hash of the grouping
+        -- then carries numbers, not 4 KB bitmaps.
+        SELECT b.facet, b.value, bit_count(b.bits & base.bits) AS n
+          FROM exchange_listingbitmap b JOIN base USING (facet, chunk)
+        OFFSET 0
+      ) AS counted
      GROUP BY 1, 2
     """  # noqa: S608 (no outside input in the SQL text; values are parameters)
     counts: dict[str, dict[str, int]] = {facet: {} for facet in facets}

@@ -297,7 +297,7 @@ def _facet_counts(query: CatalogueQuery) -> dict[str, dict]:
     search_query = search.search_query(query.q) if query.q else None
     if search_query is not None:
         matching = Listing.objects.filter(status=Status.PUBLISHED, search_vector=search_query)
-        within = matching.values("id").order_by().query.sql_with_params()
+        within = bitmaps.of_ids(*matching.values("id").order_by().query.sql_with_params())
     counts = bitmaps.count(
         FACETS, filters={name: getattr(query, name) for name in FACETS}, within=within
     )

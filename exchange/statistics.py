@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from exchange.models import Listing
-from exchange.selectors import array_value_counts, catalogue_cached, reference
+from exchange import bitmaps
+from exchange.bitmaps import Bitmaps
+from exchange.selectors import catalogue_cached, reference
 
 
 @dataclass(frozen=True)
@@ -47,15 +49,6 @@ class Statistics:
         return [self.by_type, self.by_country, self.by_focus_area, self.by_sdg]
 
 
-def _published(since: datetime.date | None, until: datetime.date | None) -> QuerySet[Listing]:
-    listings = Listing.objects.filter(status=Listing.Status.PUBLISHED)
-    if since:
-        listings = listings.filter(published_at__date__gte=since)
-    if until:
-        listings = listings.filter(published_at__date__lte=until)
-    return listings.order_by()
-
-
 def _rows(pairs: list[tuple[str, str, int]], listings: int) -> list[Row]:
     return [
         Row(
@@ -68,34 +61,73 @@ def _rows(pairs: list[tuple[str, str, int]], listings: int) -> list[Row]:
     ]
 
 
-def _array_counts(listings: QuerySet[Listing], column: str) -> dict[int, int]:
-    return array_value_counts(listings, column)
+def _month(day: datetime.date) -> str:
+    return f"{day.year:04}{day.month:02}"
+
+
+LAST_DAY = datetime.date(9998, 12, 30)  # later dates are read as this one (no overflow)
+DAY = datetime.timedelta(days=1)
+
+
+def _date_range(since: datetime.date | None, until: datetime.date | None) -> list[Bitmaps]:
+    """The published listings of a date range (UTC days) as bitmaps: the whole months in it
+    from their month terms, the days of a partial first or last month read from the
+    listings (an index range of a few days). No range: no selection at all."""
+    if not since and not until:
+        return []
+    since = since and min(since, LAST_DAY)
+    until = until and min(until, LAST_DAY)
+    if since and until and since > until:
+        return [bitmaps.of_ids("SELECT NULL::int WHERE false", [])]
+    # The first day of the first whole month, and the last day of the last one (None: open).
+    start = since if not since or since.day == 1 else (since.replace(day=28) + 4 * DAY)
+    start = start and start.replace(day=1)
+    end = until if not until or (until + DAY).day == 1 else until.replace(day=1) - DAY
+    if start and end and start > end:
+        selections, days = [], [(since, until)]
+    else:
+        whole = bitmaps.of_terms(
+            "month", first=_month(start) if start else "", last=_month(end) if end else "~"
+        )
+        selections, days = [whole], []
+        if since and since < start:
+            days.append((since, start - DAY))
+        if until and end < until:
+            days.append((end + DAY, until))
+    if days:
+        moments = Q()
+        for first, last in days:
+            moments |= Q(
+                published_at__gte=datetime.datetime.combine(first, datetime.time(), datetime.UTC),
+                published_at__lt=datetime.datetime.combine(
+                    last + DAY, datetime.time(), datetime.UTC
+                ),
+            )
+        listings = Listing.objects.filter(moments, status=Listing.Status.PUBLISHED)
+        selections.append(bitmaps.of_ids(*listings.values("id").order_by().query.sql_with_params()))
+    return selections
 
 
 def _counts(since: datetime.date | None, until: datetime.date | None) -> dict:
-    """The raw counts, four queries, cached until the catalogue changes."""
+    """The raw counts, one query on the catalogue's bitmaps (exchange.bitmaps), cached until
+    the catalogue changes."""
 
     def compute() -> dict:
-        listings = _published(since, until)
+        counts = bitmaps.count(
+            ["type", "country", "focus_area", "sdg"],
+            selections={"month": _date_range(since, until)},
+        )
         return {
-            "kinds": listings.aggregate(
-                offer_member_state=Count(
-                    "pk", filter=Q(kind="offer", publisher_type="member_state")
-                ),
-                offer_partner=Count("pk", filter=Q(kind="offer", publisher_type="partner")),
-                need_member_state=Count("pk", filter=Q(kind="need", publisher_type="member_state")),
-                need_partner=Count("pk", filter=Q(kind="need", publisher_type="partner")),
-            ),
-            "countries": dict(
-                listings.values_list("country_id")
-                .annotate(n=Count("pk"))
-                .values_list("country_id", "n")
-            ),
-            "areas": _array_counts(listings, "focus_area_ids"),
-            "goals": _array_counts(listings, "sdg_numbers"),
+            "kinds": {key: counts["type"].get(key, 0) for key in TYPES},
+            "countries": {int(pk): n for pk, n in counts["country"].items()},
+            "areas": {int(pk): n for pk, n in counts["focus_area"].items()},
+            "goals": {int(number): n for number, n in counts["sdg"].items()},
         }
 
     return catalogue_cached(f"statistics:{since}:{until}", compute)
+
+
+TYPES = ("offer_member_state", "offer_partner", "need_member_state", "need_partner")
 
 
 def statistics(

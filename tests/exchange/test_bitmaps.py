@@ -37,6 +37,7 @@ def _expected() -> dict[str, set[int]]:
             ("published", ""),
             ("kind", listing.kind),
             ("publisher_type", listing.publisher_type),
+            ("type", f"{listing.kind}_{listing.publisher_type}"),
             ("language", listing.language),
             ("month", listing.published_at.strftime("%Y%m")),
             ("country", listing.country_id),
@@ -174,14 +175,14 @@ def test_counts_equal_a_plain_reading_of_the_listings(peru, argentina, partner):
 def test_counts_within_a_selection_of_listings(peru):
     chosen = [factories.ListingFactory(institution=peru, relations__sdgs=[n]) for n in (1, 2)]
     factories.ListingFactory(institution=peru, relations__sdgs=[1])
-    within = ("SELECT id FROM exchange_listing WHERE id = ANY(%s)", [[c.pk for c in chosen]])
+    within = bitmaps.of_ids(
+        "SELECT id FROM exchange_listing WHERE id = ANY(%s)", [[c.pk for c in chosen]]
+    )
     assert bitmaps.count(["sdg"], within=within) == {"sdg": {"1": 1, "2": 1}}
     assert bitmaps.count(["sdg"], filters={"sdg": ["1"]}, within=within) == {
         "sdg": {"1": 1, "2": 1}
     }
-    assert bitmaps.count(["kind"], filters={"sdg": ["1"]}, within=within) == {
-        "kind": {"offer": 1}
-    }
+    assert bitmaps.count(["kind"], filters={"sdg": ["1"]}, within=within) == {"kind": {"offer": 1}}
 
 
 def test_an_empty_catalogue_counts_nothing():
