@@ -72,7 +72,7 @@ SELECT split_part(term, '=', 1), split_part(term, '=', 2), l.id / {CHUNK_BITS},
   FROM exchange_listing l, unnest(exchange_listing_terms(l)) term
  WHERE l.status = 'published'
  GROUP BY 1, 2, 3;
-"""
+"""  # noqa: S608 - constants only
 
 # The trigger function (one per operation, see Listing.Meta.triggers): the terms the row
 # gained get their bit set, those it lost cleared, in one statement that takes the rows'
@@ -99,9 +99,11 @@ SYNC_SQL = f"""
       ) changed
      ORDER BY 1, 2
     ON CONFLICT (facet, value, chunk) DO UPDATE
-       SET bits = set_bit(b.bits, listing % {CHUNK_BITS}, get_bit(EXCLUDED.bits, listing % {CHUNK_BITS}));
+       SET bits = set_bit(
+           b.bits, listing % {CHUNK_BITS}, get_bit(EXCLUDED.bits, listing % {CHUNK_BITS})
+       );
     RETURN NULL;
-"""
+"""  # noqa: S608 - constants only
 SYNC_DECLARE = [
     ("old_terms", "text[] := '{}'"),
     ("new_terms", "text[] := '{}'"),
@@ -121,11 +123,12 @@ Bitmaps = tuple[str, list]
 
 def of_ids(sql: str, params: list | tuple) -> Bitmaps:
     """The listings whose ids ``sql`` selects, as bitmaps (a full-text match, a few days)."""
-    return (
-        f"SELECT id / {CHUNK_BITS}, exchange_bits_of((id %% {CHUNK_BITS})::int, 1)::varbit "
-        f"FROM ({sql}) AS selected (id) GROUP BY 1",
-        list(params),
+    # sql is SQL compiled by the ORM, its values in params.
+    aggregated = (
+        f"SELECT id / {CHUNK_BITS}, exchange_bits_of((id %% {CHUNK_BITS})::int, 1)::varbit "  # noqa: S608
+        f"FROM ({sql}) AS selected (id) GROUP BY 1"
     )
+    return aggregated, list(params)
 
 
 def of_terms(facet: str, *, first: str, last: str) -> Bitmaps:
@@ -168,7 +171,7 @@ def count(
             params += [facet, values]
     for facet, sets in selections.items():
         for sql, set_params in sets:
-            chosen.append(f"SELECT %s::text, * FROM ({sql}) AS bitmaps")
+            chosen.append(f"SELECT %s::text, * FROM ({sql}) AS bitmaps")  # noqa: S608
             params += [facet, *set_params]
     selection = " UNION ALL ".join(chosen) or (
         "SELECT NULL::text, NULL::int, NULL::varbit WHERE false"

@@ -359,6 +359,9 @@ class ListingBitmap(models.Model):
         verbose_name = _("catalogue bitmap")
         verbose_name_plural = _("catalogue bitmaps")
 
+    def __str__(self) -> str:
+        return f"{self.facet}={self.value} ({self.chunk})"
+
 
 class ListingDocument(models.Model):
     """A file attached to a listing, checked by content and always served as a download."""

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from exchange.models import Listing
 from exchange import bitmaps
 from exchange.bitmaps import Bitmaps
+from exchange.models import Listing
 from exchange.selectors import catalogue_cached, reference
 
 
