@@ -217,3 +217,49 @@ def count(
             if n:
                 counts[facet][value] = int(n)
     return counts
+
+
+# Bits come from PostgreSQL first bit highest in each byte; reversed, bit i of a Python
+# integer is the listing of id i.
+_REVERSED_BITS = bytes(int(f"{byte:08b}"[::-1], 2) for byte in range(256))
+
+
+def fetch(terms: Iterable[tuple[str, object]]) -> dict[tuple[str, object], int]:
+    """The bitmaps of ``terms`` (facet, value) as Python integers, keyed by the terms as
+    given: bit ``i`` is set when the published listing of id ``i`` carries the term (0 for
+    a term no listing carries)."""
+    given = {(facet, str(value)): (facet, value) for facet, value in terms}
+    found = dict.fromkeys(given.values(), 0)
+    if not given:
+        return found
+    facets, values = zip(*given, strict=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT b.facet, b.value, b.chunk, varbit_send(b.bits) "
+            "FROM exchange_listingbitmap b "
+            "JOIN unnest(%s::text[], %s::text[]) AS t (facet, value) USING (facet, value)",
+            [list(facets), list(values)],
+        )
+        for facet, value, chunk, sent in cursor.fetchall():
+            # varbit_send: the length (4 bytes), then the bits.
+            bits = int.from_bytes(bytes(sent[4:]).translate(_REVERSED_BITS), "little")
+            found[given[(facet, value)]] |= bits << (chunk * CHUNK_BITS)
+    return found
+
+
+def of_python(ids: Iterable[int]) -> int:
+    """A set of listing ids as a Python integer bitmap."""
+    bits = 0
+    for pk in ids:
+        bits |= 1 << pk
+    return bits
+
+
+def highest(bits: int, limit: int) -> list[int]:
+    """The ``limit`` highest ids of a Python integer bitmap, highest first."""
+    ids = []
+    while bits and len(ids) < limit:
+        top = bits.bit_length() - 1
+        ids.append(top)
+        bits ^= 1 << top
+    return ids

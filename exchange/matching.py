@@ -2,21 +2,24 @@
 
 Scored in two steps so that one listing's top ten stays fast at 100,000 listings:
 1. candidates: published listings of the other kind, from another institution, sharing a
-   focus area (or, when that finds fewer than wanted, a focus area or an SDG), through the
-   GIN indexes on the denormalised arrays, ordered by a
-   structural score — shared focus areas, shared SDGs, beneficiary fit, same language — and
-   cut to the best 200;
-2. those 200 are re-scored with the full-text rank of the listing's own words, and the best
-   ten are returned, each with the reasons that made it.
+   focus area (or, when that finds fewer than wanted, a focus area or an SDG), ordered by
+   a structural score (shared focus areas, shared SDGs, beneficiary fit, same language)
+   and cut to the best 200. The scores are counted on the catalogue's bitmaps
+   (exchange.bitmaps): the listings sharing exactly k of the areas, exactly k of the goals,
+   fitting, in the language, are a few operations on a dozen bitmaps, taken from the best
+   score down until 200 are found, whatever the size of the catalogue;
+2. those 200 are re-scored in SQL with the full-text rank of the listing's own words, and
+   the best ten are returned, each with the reasons that made it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection
 
-from exchange import selectors
+from exchange import bitmaps, selectors
 from exchange.models import Listing
 from exchange.regions import regions_of
 from exchange.search import CONFIGS
@@ -139,20 +142,93 @@ def matches_for(listing: Listing, *, limit: int = 10) -> list[Match]:
     ]
 
 
-AREA_CANDIDATES = "l.focus_area_ids && %(areas)s::int[]"
-ANY_CANDIDATES = "(l.focus_area_ids && %(areas)s::int[] OR l.sdg_numbers && %(sdgs)s::smallint[])"
-
-
 def _scores(listing: Listing, limit: int) -> list[tuple]:
-    """Candidates sharing a focus area are a fraction of those sharing a focus area or an
-    SDG; the wider set is read only when the narrow one cannot fill the list."""
-    rows = _scores_among(listing, limit, AREA_CANDIDATES) if listing.focus_area_ids else []
-    if len(rows) < limit:
-        rows = _scores_among(listing, limit, ANY_CANDIDATES)
-    return rows
+    return _scores_among(listing, limit, candidates(listing, limit=limit))
 
 
-def _scores_among(listing: Listing, limit: int, candidates: str) -> list[tuple]:
+def candidates(listing: Listing, *, limit: int = 10, count: int = CANDIDATES) -> list[int]:
+    """The ids of the ``count`` listings of the other kind with the best structural score
+    for ``listing`` (ties: the newest id first), from the catalogue's bitmaps: among those
+    sharing a focus area, or a focus area or an SDG when fewer than ``limit`` share one."""
+    other = Listing.Kind.OFFER if listing.kind == Listing.Kind.NEED else Listing.Kind.NEED
+    areas = [("focus_area", v) for v in listing.focus_area_ids]
+    goals = [("sdg", v) for v in listing.sdg_numbers]
+    fit_terms, fits_all = _fit_terms(listing)
+    language = ("language", listing.language)
+    bits = bitmaps.fetch([("kind", other), *areas, *goals, *fit_terms, language])
+    own = Listing.objects.filter(
+        institution_id=listing.institution_id, kind=other, status=Listing.Status.PUBLISHED
+    ).values_list("id", flat=True)
+    pool = bits[("kind", other)] & ~bitmaps.of_python(own)
+    sharing_area = _union(bits[term] for term in areas)
+    universe = pool & sharing_area
+    if universe.bit_count() < limit:
+        universe = pool & (sharing_area | _union(bits[term] for term in goals))
+    fit = universe if fits_all else universe & _union(bits[term] for term in fit_terms)
+    same_language = bits[language]
+    # Every listing of the universe falls in one cell: exactly a shared areas, s shared
+    # goals, fitting or not, in the language or not.
+    by_score: dict[float, int] = {}
+    for a, with_areas in enumerate(_exactly([bits[t] for t in areas], universe)):
+        for s, with_goals in enumerate(_exactly([bits[t] for t in goals], with_areas)):
+            for f, fitting in ((1, with_goals & fit), (0, with_goals & ~fit)):
+                for language_bit, cell in (
+                    (1, fitting & same_language),
+                    (0, fitting & ~same_language),
+                ):
+                    score = (
+                        WEIGHTS["area"] * a
+                        + WEIGHTS["sdg"] * s
+                        + WEIGHTS["fit"] * f
+                        + WEIGHTS["language"] * language_bit
+                    )
+                    by_score[score] = by_score.get(score, 0) | cell
+    chosen: list[int] = []
+    for score in sorted(by_score, reverse=True):
+        chosen += bitmaps.highest(by_score[score], count - len(chosen))
+        if len(chosen) >= count:
+            break
+    return chosen
+
+
+def _union(bitmaps_: Iterable[int]) -> int:
+    union = 0
+    for bits in bitmaps_:
+        union |= bits
+    return union
+
+
+def _exactly(sets: list[int], universe: int) -> list[int]:
+    """The members of ``universe`` in exactly k of ``sets``, for k = 0 … len(sets)."""
+    counts = [universe]
+    for members in sets:
+        counts = [
+            (counts[k] & ~members if k < len(counts) else 0)
+            | (counts[k - 1] & members if k > 0 else 0)
+            for k in range(len(counts) + 1)
+        ]
+    return counts
+
+
+def _fit_terms(listing: Listing) -> tuple[list[tuple[str, object]], bool]:
+    """The terms of the candidates that suit the listing's beneficiaries (the same rule as
+    ``_fit_sql``), and whether every candidate does."""
+    if listing.kind == Listing.Kind.NEED:
+        iso3 = listing.country.iso3 if listing.country else None
+        return [
+            ("beneficiary", listing.country_id or 0),
+            *[("region", region) for region in sorted(regions_of(iso3))],
+            ("open", ""),
+        ], False
+    if not listing.beneficiary_ids and not listing.beneficiary_regions:
+        return [], True
+    return [("country", pk) for pk in listing.beneficiary_ids], False
+
+
+def _scores_among(listing: Listing, limit: int, ids: list[int]) -> list[tuple]:
+    """The best ``limit`` of the candidates ``ids``, structural score and text rank."""
+    if not ids:
+        return []
     words = [
         word
         for word in dict.fromkeys(query_words(fold(f"{listing.title} {listing.summary}")))
@@ -161,7 +237,7 @@ def _scores_among(listing: Listing, limit: int, candidates: str) -> list[tuple]:
     tsquery_sql, tsquery_params = _tsquery_sql(words)
     fit_sql, fit_params = _fit_sql(listing)
     sql = (
-        SQL.replace("%(candidate_sql)s", candidates)
+        SQL.replace("%(candidate_sql)s", "l.id = ANY(%(ids)s)")
         .replace("%(tsquery)s", tsquery_sql)
         .replace("%(fit_sql)s", fit_sql)
         .replace(
@@ -174,6 +250,7 @@ def _scores_among(listing: Listing, limit: int, candidates: str) -> list[tuple]:
     params = {
         "areas": list(listing.focus_area_ids),
         "sdgs": list(listing.sdg_numbers),
+        "ids": ids,
         "language": listing.language,
         "kind": Listing.Kind.OFFER if listing.kind == Listing.Kind.NEED else Listing.Kind.NEED,
         "institution": listing.institution_id,

@@ -187,3 +187,23 @@ def test_counts_within_a_selection_of_listings(peru):
 
 def test_an_empty_catalogue_counts_nothing():
     assert bitmaps.count(["kind", "sdg"], filters={"kind": ["offer"]}) == {"kind": {}, "sdg": {}}
+
+
+def test_fetch_reads_bitmaps_as_python_integers(peru, argentina):
+    for n in range(5):
+        factories.ListingFactory(
+            institution=peru if n % 2 else argentina, relations__sdgs=[n % 3 + 1]
+        )
+    # Listings in later chunks of the bitmaps (ids past 32,768), first and last bits.
+    for pk in (bitmaps.CHUNK_BITS, 3 * bitmaps.CHUNK_BITS - 1):
+        factories.ListingFactory(id=pk, institution=peru, relations__sdgs=[1])
+    _assert_exact()
+    assert bitmaps.count(["sdg"], filters={"country": [peru.country_id]})["sdg"]["1"] == 3
+    stored = _stored()
+    terms = [("sdg", 1), ("sdg", "2"), ("kind", "offer"), ("country", peru.country_id)]
+    fetched = bitmaps.fetch([*terms, ("sdg", 99)])
+    assert fetched[("sdg", 99)] == 0
+    for facet, value in terms:
+        expected = stored[f"{facet}={value}"]
+        assert fetched[(facet, value)] == bitmaps.of_python(expected)
+        assert bitmaps.highest(fetched[(facet, value)], 2) == sorted(expected, reverse=True)[:2]
