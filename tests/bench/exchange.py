@@ -11,8 +11,9 @@ page ran, re-executed directly on a cursor, then the ratios the issue sets as ta
 * page / its own SQL            at most 2.5
 * page at 100,000 / at 1,000    at most 1.5
 
-The catalogue is measured warm (facet counts cached, the steady state) and cold (right after
-a change to the catalogue, all eight facet counts recomputed).
+Each page is measured warm (cached, the steady state) and cold (right after a change to the
+catalogue: facet counts, statistics and match candidates counted again on the catalogue's
+bitmaps, exchange.bitmaps).
 """
 
 from __future__ import annotations
@@ -198,8 +199,8 @@ def measure_size(size: int) -> dict[str, tuple[float, float]]:
             None,
         ),
         "catalogue, text query (warm)": ("/catalogue/?q=gesti%C3%B3n+del+riesgo&language=es", None),
-        # Another mix that fills a page at both sizes (focus_area=other&sdg=16 does not at
-        # 1,000, which then renders 11 rows against 20 and flatters nothing but the ratio).
+        # Another mix that fills a page at both sizes (focus_area=other&sdg=16 finds 11
+        # listings at 1,000: the ratio then compared 11 rendered rows with 20).
         "catalogue, filters (cold)": (
             "/catalogue/?kind=offer&sdg=16&language=es",
             selectors.catalogue_changed,

@@ -207,3 +207,18 @@ def test_fetch_reads_bitmaps_as_python_integers(peru, argentina):
         expected = stored[f"{facet}={value}"]
         assert fetched[(facet, value)] == bitmaps.of_python(expected)
         assert bitmaps.highest(fetched[(facet, value)], 2) == sorted(expected, reverse=True)[:2]
+
+
+def test_rebuild_command_restores_lost_bitmaps(peru):
+    import io
+
+    from django.core.management import call_command
+
+    factories.ListingFactory(institution=peru, relations__sdgs=[4])
+    expected = _stored()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM exchange_listingbitmap")
+    output = io.StringIO()
+    call_command("rebuild_bitmaps", stdout=output)
+    assert _stored() == expected
+    assert "bitmap rows rebuilt" in output.getvalue()
