@@ -12,7 +12,6 @@ from typing import TypeVar
 
 from django.contrib.postgres.search import SearchRank, TrigramSimilarity
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from accounts.models import Country, Institution, User
@@ -265,22 +264,20 @@ class CataloguePage:
         return self.page < self.pages
 
 
-def _filtered(query: CatalogueQuery, *, skip: str | None = None) -> QuerySet[Listing]:
-    return filter_listings(Listing.objects.filter(status=Status.PUBLISHED), query, skip=skip)
+def _filtered(query: CatalogueQuery) -> QuerySet[Listing]:
+    return filter_listings(Listing.objects.filter(status=Status.PUBLISHED), query)
 
 
-def filter_listings(
-    listings: QuerySet[Listing], query: CatalogueQuery, *, skip: str | None = None
-) -> QuerySet[Listing]:
+def filter_listings(listings: QuerySet[Listing], query: CatalogueQuery) -> QuerySet[Listing]:
     """``listings`` narrowed by the catalogue's filters (the page, the API and exports): any
     value within a facet, every facet together, and the full-text query."""
     for name, column in SCALAR_COLUMNS.items():
         values = getattr(query, name)
-        if values and name != skip:
+        if values:
             listings = listings.filter(**{f"{column}__in": values})
     for name, column in ARRAY_COLUMNS.items():
         values = getattr(query, name)
-        if values and name != skip:
+        if values:
             # Several values of one facet widen the search (any of them).
             listings = listings.filter(**{f"{column}__overlap": list(values)})
     search_query = search.search_query(query.q) if query.q else None
@@ -304,18 +301,6 @@ def _facet_counts(query: CatalogueQuery) -> dict[str, dict]:
     for name in ("country", "focus_area", "sdg"):
         counts[name] = {int(value): n for value, n in counts[name].items()}
     return counts
-
-
-def array_value_counts(listings: QuerySet[Listing], column: str) -> dict[int, int]:
-    """How many of ``listings`` carry each value of an array column, in one scan."""
-    sql, params = listings.order_by().values(column).query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT value, count(*) FROM ({sql}) AS rows, unnest(rows.{column}) AS value "  # noqa: S608
-            "GROUP BY value",
-            params,
-        )
-        return dict(cursor.fetchall())
 
 
 def catalogue(query: CatalogueQuery) -> CataloguePage:
