@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import connection
 
@@ -45,43 +46,17 @@ class Match:
     text_similarity: float
 
 
+# The candidates come with their structural score (from the bitmaps); SQL adds the text rank.
 SQL = """
-WITH structural AS (
-    SELECT l.id,
-           %(area_score)s AS shared_areas,
-           %(sdg_score)s AS shared_sdgs,
-           CASE WHEN %(fit_sql)s THEN 1 ELSE 0 END AS fit,
-           CASE WHEN l.language = %(language)s THEN 1 ELSE 0 END AS same_language
-      FROM exchange_listing l
-     WHERE l.status = 'published'
-       AND l.kind = %(kind)s
-       AND l.institution_id <> %(institution)s
-       AND %(candidate_sql)s
-), best AS (
-    SELECT *, %(w_area)s * shared_areas + %(w_sdg)s * shared_sdgs
-              + %(w_fit)s * fit + %(w_language)s * same_language AS base
-      FROM structural
-     ORDER BY base DESC, id DESC
-     LIMIT %(candidates)s
-)
-SELECT best.id, fit, same_language, COALESCE(ts_rank(l.search_vector, %(tsquery)s), 0),
-       base + %(w_text)s * LEAST(COALESCE(ts_rank(l.search_vector, %(tsquery)s), 0) * 10, 1)
+SELECT c.id, c.fit, c.same_language, COALESCE(ts_rank(l.search_vector, %(tsquery)s), 0),
+       c.base + %(w_text)s * LEAST(COALESCE(ts_rank(l.search_vector, %(tsquery)s), 0) * 10, 1)
            AS score
-  FROM best JOIN exchange_listing l ON l.id = best.id
- ORDER BY score DESC, best.id DESC
+  FROM unnest(%(ids)s::int[], %(bases)s::float8[], %(fits)s::int[], %(languages)s::int[])
+           AS c (id, base, fit, same_language)
+  JOIN exchange_listing l ON l.id = c.id
+ ORDER BY score DESC, c.id DESC
  LIMIT %(limit)s
 """
-
-
-def _shared_count_sql(column: str, values: list[int], cast: str) -> str:
-    """How many of ``values`` the candidate's array holds, with the GIN-friendly @> test.
-
-    (No intarray in the embedded PostgreSQL; listings carry a handful of values, so a sum
-    of containment tests is as fast and needs nothing installed.)
-    """
-    if not values:
-        return "0"
-    return " + ".join(f"(l.{column} @> ARRAY[{int(v)}]::{cast})::int" for v in values)
 
 
 def _tsquery_sql(words: list[str]) -> tuple[str, dict]:
@@ -91,27 +66,6 @@ def _tsquery_sql(words: list[str]) -> tuple[str, dict]:
     text = " or ".join(words)
     parts = [f"websearch_to_tsquery('{config}', %(words)s)" for config in CONFIGS.values()]
     return "(" + " || ".join(parts) + ")", {"words": text}
-
-
-def _fit_sql(listing: Listing) -> tuple[str, dict]:
-    """SQL true when a candidate suits the listing's beneficiaries (or the reverse)."""
-    if listing.kind == Listing.Kind.NEED:
-        # The offer is open to the need's country: named, by region, or open to all.
-        iso3 = listing.country.iso3 if listing.country else None
-        return (
-            "(l.beneficiary_ids @> ARRAY[%(country)s]::int[] "
-            "OR l.beneficiary_regions && %(regions)s::varchar[] "
-            "OR (cardinality(l.beneficiary_ids) = 0 AND cardinality(l.beneficiary_regions) = 0))",
-            {"country": listing.country_id or 0, "regions": sorted(regions_of(iso3))},
-        )
-    # For an offer: needs from a country the offer serves.
-    return (
-        "(l.country_id = ANY(%(beneficiaries)s::int[]) OR %(open)s)",
-        {
-            "beneficiaries": list(listing.beneficiary_ids),
-            "open": not listing.beneficiary_ids and not listing.beneficiary_regions,
-        },
-    )
 
 
 def matches_for(listing: Listing, *, limit: int = 10) -> list[Match]:
@@ -146,9 +100,16 @@ def _scores(listing: Listing, limit: int) -> list[tuple]:
     return _scores_among(listing, limit, candidates(listing, limit=limit))
 
 
-def candidates(listing: Listing, *, limit: int = 10, count: int = CANDIDATES) -> list[int]:
-    """The ids of the ``count`` listings of the other kind with the best structural score
-    for ``listing`` (ties: the newest id first), from the catalogue's bitmaps: among those
+class Candidate(NamedTuple):
+    id: int
+    base: float  # the structural score
+    fit: int
+    same_language: int
+
+
+def candidates(listing: Listing, *, limit: int = 10, count: int = CANDIDATES) -> list[Candidate]:
+    """The ``count`` listings of the other kind with the best structural score for
+    ``listing`` (ties: the newest id first), from the catalogue's bitmaps: among those
     sharing a focus area, or a focus area or an SDG when fewer than ``limit`` share one."""
     other = Listing.Kind.OFFER if listing.kind == Listing.Kind.NEED else Listing.Kind.NEED
     areas = [("focus_area", v) for v in listing.focus_area_ids]
@@ -168,7 +129,7 @@ def candidates(listing: Listing, *, limit: int = 10, count: int = CANDIDATES) ->
     same_language = bits[language]
     # Every listing of the universe falls in one cell: exactly a shared areas, s shared
     # goals, fitting or not, in the language or not.
-    by_score: dict[float, int] = {}
+    by_score: dict[float, list[tuple[int, int, int]]] = {}
     for a, with_areas in enumerate(_exactly([bits[t] for t in areas], universe)):
         for s, with_goals in enumerate(_exactly([bits[t] for t in goals], with_areas)):
             for f, fitting in ((1, with_goals & fit), (0, with_goals & ~fit)):
@@ -182,10 +143,15 @@ def candidates(listing: Listing, *, limit: int = 10, count: int = CANDIDATES) ->
                         + WEIGHTS["fit"] * f
                         + WEIGHTS["language"] * language_bit
                     )
-                    by_score[score] = by_score.get(score, 0) | cell
-    chosen: list[int] = []
+                    by_score.setdefault(score, []).append((cell, f, language_bit))
+    chosen: list[Candidate] = []
     for score in sorted(by_score, reverse=True):
-        chosen += bitmaps.highest(by_score[score], count - len(chosen))
+        # Cells of one score are disjoint: their union in id order, each id with its cell.
+        cells = by_score[score]
+        union = _union(cell for cell, _, _ in cells)
+        for pk in bitmaps.highest(union, count - len(chosen)):
+            f, language_bit = next((f, lb) for cell, f, lb in cells if cell >> pk & 1)
+            chosen.append(Candidate(pk, score, f, language_bit))
         if len(chosen) >= count:
             break
     return chosen
@@ -211,8 +177,9 @@ def _exactly(sets: list[int], universe: int) -> list[int]:
 
 
 def _fit_terms(listing: Listing) -> tuple[list[tuple[str, object]], bool]:
-    """The terms of the candidates that suit the listing's beneficiaries (the same rule as
-    ``_fit_sql``), and whether every candidate does."""
+    """The terms of the candidates that suit the listing's beneficiaries, and whether every
+    candidate does: for a need, the offers open to its country (named, by region, or open
+    to all); for an offer, the needs from a country it names (all, when it names none)."""
     if listing.kind == Listing.Kind.NEED:
         iso3 = listing.country.iso3 if listing.country else None
         return [
@@ -225,9 +192,9 @@ def _fit_terms(listing: Listing) -> tuple[list[tuple[str, object]], bool]:
     return [("country", pk) for pk in listing.beneficiary_ids], False
 
 
-def _scores_among(listing: Listing, limit: int, ids: list[int]) -> list[tuple]:
-    """The best ``limit`` of the candidates ``ids``, structural score and text rank."""
-    if not ids:
+def _scores_among(listing: Listing, limit: int, chosen: list[Candidate]) -> list[tuple]:
+    """The best ``limit`` of the candidates: structural score and text rank."""
+    if not chosen:
         return []
     words = [
         word
@@ -235,31 +202,16 @@ def _scores_among(listing: Listing, limit: int, ids: list[int]) -> list[tuple]:
         if len(word) > 3 and word not in STOP_WORDS
     ][:12]
     tsquery_sql, tsquery_params = _tsquery_sql(words)
-    fit_sql, fit_params = _fit_sql(listing)
-    sql = (
-        SQL.replace("%(candidate_sql)s", "l.id = ANY(%(ids)s)")
-        .replace("%(tsquery)s", tsquery_sql)
-        .replace("%(fit_sql)s", fit_sql)
-        .replace(
-            "%(area_score)s", _shared_count_sql("focus_area_ids", listing.focus_area_ids, "int[]")
-        )
-        .replace(
-            "%(sdg_score)s", _shared_count_sql("sdg_numbers", listing.sdg_numbers, "smallint[]")
-        )
-    )
+    ids, bases, fits, languages = (list(column) for column in zip(*chosen, strict=True))
     params = {
-        "areas": list(listing.focus_area_ids),
-        "sdgs": list(listing.sdg_numbers),
         "ids": ids,
-        "language": listing.language,
-        "kind": Listing.Kind.OFFER if listing.kind == Listing.Kind.NEED else Listing.Kind.NEED,
-        "institution": listing.institution_id,
-        "candidates": CANDIDATES,
+        "bases": bases,
+        "fits": fits,
+        "languages": languages,
         "limit": limit,
-        **{f"w_{name}": weight for name, weight in WEIGHTS.items()},
+        "w_text": WEIGHTS["text"],
         **tsquery_params,
-        **fit_params,
     }
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(SQL.replace("%(tsquery)s", tsquery_sql), params)
         return [tuple(row) for row in cursor.fetchall()]

@@ -244,8 +244,9 @@ class Listing(models.Model):
                 condition=models.Q(status="published"),
                 name="listing_published_idx",
             ),
-            # A narrow covering index: statistics and facet counts read it alone (an
-            # index-only scan) instead of the wide rows with their descriptions.
+            # A narrow covering index: the API's published counts (selectors.count_visible)
+            # read it alone (an index-only scan) instead of the wide rows. Facet counts and
+            # statistics read the catalogue's bitmaps (exchange.bitmaps).
             models.Index(
                 fields=["status", "published_at"],
                 include=[

@@ -188,6 +188,8 @@ def test_candidates_from_bitmaps_rank_as_a_plain_reading(peru, argentina):
     published = list(Listing.objects.filter(status="published").select_related("country"))
     for listing in published[:25]:
         for limit in (3, 50):
-            assert candidates(listing, limit=limit, count=7) == _expected_candidates(
-                listing, published, limit=limit, count=7
-            ), (listing.pk, limit)
+            found = [candidate.id for candidate in candidates(listing, limit=limit, count=7)]
+            assert found == _expected_candidates(listing, published, limit=limit, count=7), (
+                listing.pk,
+                limit,
+            )
