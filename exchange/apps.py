@@ -7,4 +7,5 @@ class ExchangeConfig(AppConfig):
     verbose_name = _("Cooperation exchange")
 
     def ready(self) -> None:
+        from cooperanet import lookups  # noqa: F401 - registration on import
         from exchange import notifications, signals  # noqa: F401 - registration on import

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from django.contrib.postgres.search import SearchRank, TrigramSimilarity
+from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
 from django.core.cache import cache
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q, QuerySet
 
 from accounts.models import Country, Institution, User
 from accounts.rules import is_mission_liaison, is_secretariat, is_staff_reader
@@ -271,32 +271,62 @@ def _filtered(query: CatalogueQuery) -> QuerySet[Listing]:
 def filter_listings(listings: QuerySet[Listing], query: CatalogueQuery) -> QuerySet[Listing]:
     """``listings`` narrowed by the catalogue's filters (the page, the API and exports): any
     value within a facet, every facet together, and the full-text query."""
-    for name, column in SCALAR_COLUMNS.items():
-        values = getattr(query, name)
-        if values:
-            listings = listings.filter(**{f"{column}__in": values})
-    for name, column in ARRAY_COLUMNS.items():
-        values = getattr(query, name)
-        if values:
-            # Several values of one facet widen the search (any of them).
-            listings = listings.filter(**{f"{column}__overlap": list(values)})
+    listings = listings.filter(_facet_filter(query))
     search_query = search.search_query(query.q) if query.q else None
     if search_query is not None:
         listings = listings.filter(search_vector=search_query)
     return listings
 
 
-def _facet_counts(query: CatalogueQuery) -> dict[str, dict]:
+def _facet_filter(query: CatalogueQuery) -> Q:
+    """The facet filters of ``query`` as one condition (empty when none is chosen)."""
+    condition = Q()
+    for name, column in SCALAR_COLUMNS.items():
+        values = getattr(query, name)
+        if values:
+            condition &= Q(**{f"{column}__in": values})
+    for name, column in ARRAY_COLUMNS.items():
+        values = getattr(query, name)
+        if values:
+            # Several values of one facet widen the search (any of them).
+            condition &= Q(**{f"{column}__overlap": list(values)})
+    return condition
+
+
+@dataclass(frozen=True)
+class TextMatches:
+    """The published listings matching a text query, newest first, read once for a page:
+    all of them (the facet counts are counted within them) and those also meeting the facet
+    filters (the results)."""
+
+    ids: list[int]
+    results: list[int]
+
+
+def _text_matches(query: CatalogueQuery, search_query: SearchQuery) -> TextMatches:
+    listings = Listing.objects.filter(status=Status.PUBLISHED, search_vector=search_query).order_by(
+        "-published_at", "-id"
+    )
+    condition = _facet_filter(query)
+    if not condition:
+        ids = list(listings.values_list("id", flat=True))
+        return TextMatches(ids=ids, results=ids)
+    rows = list(
+        listings.annotate(
+            fits=ExpressionWrapper(condition, output_field=BooleanField())
+        ).values_list("id", "fits")
+    )
+    return TextMatches(ids=[pk for pk, _ in rows], results=[pk for pk, fits in rows if fits])
+
+
+def _facet_counts(query: CatalogueQuery, matches: TextMatches | None) -> dict[str, dict]:
     """For each facet, the number of listings per value under every *other* filter, counted
     on the catalogue's bitmaps (exchange.bitmaps): one query, whose time hardly grows with
-    the catalogue."""
-    within = None
-    search_query = search.search_query(query.q) if query.q else None
-    if search_query is not None:
-        matching = Listing.objects.filter(status=Status.PUBLISHED, search_vector=search_query)
-        within = bitmaps.of_ids(*matching.values("id").order_by().query.sql_with_params())
+    the catalogue. A text query counts within its matches."""
     counts = bitmaps.count(
-        FACETS, filters={name: getattr(query, name) for name in FACETS}, within=within
+        FACETS,
+        filters={name: getattr(query, name) for name in FACETS},
+        within=bitmaps.of_list(matches.ids) if matches is not None else None,
     )
     for name in ("country", "focus_area", "sdg"):
         counts[name] = {int(value): n for value, n in counts[name].items()}
@@ -316,36 +346,39 @@ def catalogue(query: CatalogueQuery) -> CataloguePage:
 
 
 def _catalogue_page(query: CatalogueQuery) -> CataloguePage:
-    facets = catalogue_cached(f"facets:{query.cache_key()}", lambda: _facet_counts(query))
+    search_query = search.search_query(query.q) if query.q else None
+    # A text query's matches are read once, for both the facet counts and the results.
+    matches = _text_matches(query, search_query) if search_query is not None else None
+    facets = catalogue_cached(f"facets:{query.cache_key()}", lambda: _facet_counts(query, matches))
     kinds = facets["kind"]
     total = sum(n for kind, n in kinds.items() if not query.kind or kind in query.kind)
-    search_query = search.search_query(query.q) if query.q else None
-    ranked = search_query is not None and query.sort == "relevance"
+    ranked = matches is not None and query.sort == "relevance"
     # Ranking costs a little per match: relevance orders only the most recent RANK_WINDOW
     # matches, which bounds that work for broad queries on a large catalogue.
     reachable = min(total, RANK_WINDOW) if ranked else total
     pages = max(1, -(-reachable // PAGE_SIZE))
     page = min(max(query.page, 1), pages)
-
-    listings = _filtered(query).select_related("institution", "country")
     offset = (page - 1) * PAGE_SIZE
     if ranked:
         # Rank the window and keep one page of ids first; only those 20 rows are then read
         # with their institution and country (joining before the cut costs far more).
-        window = _filtered(query).order_by("-published_at", "-id").values("pk")[:RANK_WINDOW]
         ids = list(
-            Listing.objects.filter(pk__in=window)
+            Listing.objects.filter(pk__any_of=matches.results[:RANK_WINDOW])
             .annotate(rank=SearchRank(F("search_vector"), search_query))
             .order_by("-rank", "-published_at", "-id")
             .values_list("pk", flat=True)[offset : offset + PAGE_SIZE]
         )
-        listings = Listing.objects.filter(pk__in=ids).select_related("institution", "country")
-        offset = 0
+    elif matches is not None and query.sort != "title":
+        ids = matches.results[offset : offset + PAGE_SIZE]
     else:
         ids = None
-        listings = listings.order_by(*(SORTS.get(query.sort) or SORTS["newest"]))
+    if ids is None:
+        listings = _filtered(query).order_by(*(SORTS.get(query.sort) or SORTS["newest"]))
+    else:
+        listings = Listing.objects.filter(pk__any_of=ids)
+        offset = 0
     rows = list(
-        listings.only(
+        listings.select_related("institution", "country").only(
             "id",
             "kind",
             "title",

@@ -125,6 +125,68 @@ def test_emptying_the_listing_table_empties_the_bitmaps(peru):
     assert _stored() == {}
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_multi_listing_transaction_and_a_publication_do_not_deadlock(peru):
+    """Two real connections, in the order that deadlocked before writers of the bitmaps took
+    one lock first: the first changes listing A (taking the row of sdg=7), the second
+    publishes C (rows up to sdg=5, then sdg=7), the first then changes listing B (sdg=5).
+    Now the publication waits for the first transaction instead, and both commit."""
+    import threading
+
+    import psycopg
+
+    rows = {
+        name: factories.ListingFactory(institution=peru, relations__sdgs=sdgs, status=status)
+        for name, sdgs, status in [
+            ("a", [1], "published"),
+            ("b", [2], "published"),
+            ("c", [5, 7], "draft"),
+            ("d", [5, 7], "published"),  # the rows of sdg=5 and sdg=7 exist
+        ]
+    }
+    params = connection.get_connection_params()
+    first, second = psycopg.connect(**params), psycopg.connect(**params)
+    errors: list[Exception] = []
+
+    def publish_c() -> None:
+        try:
+            with second.transaction():
+                second.execute(
+                    "UPDATE exchange_listing SET status = 'published', published_at = now() "
+                    "WHERE id = %s",
+                    [rows["c"].pk],
+                )
+        except psycopg.Error as error:
+            errors.append(error)
+
+    add_sdg = "UPDATE exchange_listing SET sdg_numbers = sdg_numbers || %s WHERE id = %s"
+    try:
+        with first.transaction():
+            first.execute(add_sdg, [[7], rows["a"].pk])
+            publication = threading.Thread(target=publish_c)
+            publication.start()
+            # Go on only once the publication waits on a lock held by the first connection.
+            for _ in range(500):
+                blocked = first.execute(
+                    "SELECT %s = ANY(pg_blocking_pids(%s))",
+                    [first.info.backend_pid, second.info.backend_pid],
+                ).fetchone()[0]
+                if blocked:
+                    break
+                threading.Event().wait(0.01)
+            assert blocked
+            first.execute(add_sdg, [[5], rows["b"].pk])
+        publication.join(timeout=30)
+        assert not publication.is_alive()
+    finally:
+        first.close()
+        second.close()
+    assert errors == []
+    assert set(Listing.objects.get(pk=rows["a"].pk).sdg_numbers) == {1, 7}
+    assert Listing.objects.get(pk=rows["c"].pk).status == "published"
+    _assert_exact()
+
+
 def _attributes(listing: Listing) -> dict[str, set[str]]:
     return {
         "kind": {listing.kind},
@@ -183,6 +245,20 @@ def test_counts_within_a_selection_of_listings(peru):
         "sdg": {"1": 1, "2": 1}
     }
     assert bitmaps.count(["kind"], filters={"sdg": ["1"]}, within=within) == {"kind": {"offer": 1}}
+
+
+def test_ids_read_into_python_count_as_the_same_selection(peru):
+    """``of_list`` (bits set in Python, sent as parameters) selects what ``of_ids`` (bits set
+    in SQL) selects, first and last bit of a chunk and later chunks included."""
+    ids = [1, 7, 8, bitmaps.CHUNK_BITS - 1, bitmaps.CHUNK_BITS, 2 * bitmaps.CHUNK_BITS + 9]
+    for pk in ids:
+        factories.ListingFactory(id=pk, institution=peru, relations__sdgs=[pk % 3 + 1])
+    factories.ListingFactory(id=5, institution=peru, relations__sdgs=[1])  # not selected
+    from_sql = bitmaps.of_ids("SELECT id FROM exchange_listing WHERE id = ANY(%s)", [ids])
+    expected = {"sdg": {"2": 4, "3": 2}, "kind": {"offer": 6}}
+    assert bitmaps.count(["sdg", "kind"], within=from_sql) == expected
+    assert bitmaps.count(["sdg", "kind"], within=bitmaps.of_list(ids)) == expected
+    assert bitmaps.count(["kind"], within=bitmaps.of_list([])) == {"kind": {}}
 
 
 def test_an_empty_catalogue_counts_nothing():

@@ -219,18 +219,79 @@ def test_query_count_is_constant(client, peru, django_assert_num_queries, rows):
     factories.ListingFactory.create_batch(rows, institution=peru)
     params = {"country": "PER", "q": "riesgo", "sort": "newest"}
     selectors.reference()  # countries, areas and goals: read once for every page
-    # First read of these filters: the eight facet counts in one query on the catalogue's
-    # bitmaps, then the page of results.
-    with django_assert_num_queries(2):
+    # First read of these filters: the text query's matches (read once, for the counts and
+    # the results), the eight facet counts in one query on the catalogue's bitmaps, then the
+    # page of results.
+    with django_assert_num_queries(3):
         client.get(URL, params)
     # Read again until the catalogue changes: nothing asked of the database.
     with django_assert_num_queries(0):
         response = client.get(URL, params)
     assert response.context["page"].total == rows
-    # Another order of the same filters keeps the facet counts. By relevance: the ranked ids
-    # of the page, then their rows.
-    with django_assert_num_queries(2):
+    # Another order of the same filters keeps the facet counts. By relevance: the matches,
+    # the ranked ids of the page, then their rows.
+    with django_assert_num_queries(3):
         client.get(URL, {**params, "sort": "relevance"})
-    selectors.catalogue_changed()
+    # Without a text query: the facet counts, then the page.
     with django_assert_num_queries(2):
+        client.get(URL, {"country": "PER"})
+    selectors.catalogue_changed()
+    with django_assert_num_queries(3):
         client.get(URL, params)
+
+
+def test_text_query_pages_equal_a_plain_reading(client, peru, argentina, partner):
+    """A text query's page is built from its matches read once (``selectors._text_matches``):
+    under every sort, page and filter mix it shows the listings, total and facet counts that
+    filtering, searching and ordering the listings directly gives."""
+    import random
+
+    from exchange import selectors
+
+    rng = random.Random(11)  # noqa: S311 - a fixed sample, not a secret
+    for n in range(46):
+        factories.ListingFactory(
+            institution=rng.choice([peru, argentina, partner.institution]),
+            title=rng.choice(["Agua potable rural", "Aguas potables", "Gestión pública"]) + f" {n}",
+            language=rng.choice(["es", "en"]),
+            status=rng.choice(["published"] * 4 + ["draft"]),
+            relations__sdgs=rng.sample([6, 16, 17], k=rng.choice([1, 2])),
+        )
+    cases = [
+        ({"q": "agua potable"}, {}),
+        ({"q": "agua potable", "sdg": "16"}, {"sdg": (16,)}),
+        (
+            {"q": "agua potable", "sdg": ["6", "17"], "language": "es"},
+            {"sdg": (6, 17), "language": ("es",)},
+        ),
+        ({"q": "agua", "country": "PER", "kind": "offer"}, {"country": (peru.country_id,)}),
+    ]
+    longest = 0
+    for params, filters in cases:
+        if "kind" in params:
+            filters = {**filters, "kind": ("offer",)}
+        for sort in ("relevance", "newest", "title"):
+            for page in (1, 2):
+                query = selectors.CatalogueQuery(q=params["q"], sort=sort, page=page, **filters)
+                expected = list(selectors.catalogue_listings(query).values_list("pk", flat=True))
+                unfiltered_sdg = selectors.CatalogueQuery(
+                    q=params["q"], **{k: v for k, v in filters.items() if k != "sdg"}
+                )
+                sdg_counts: dict[int, int] = {}
+                for numbers in selectors.catalogue_listings(unfiltered_sdg).values_list(
+                    "sdg_numbers", flat=True
+                ):
+                    for number in numbers:
+                        sdg_counts[number] = sdg_counts.get(number, 0) + 1
+                selectors.catalogue_changed()
+                shown = client.get(URL, {**params, "sort": sort, "page": page}).context["page"]
+                case = (params, sort, page)
+                # A page past the last shows the last.
+                assert shown.page == min(page, -(-len(expected) // 20)), case
+                assert [row.pk for row in shown.listings] == expected[
+                    (shown.page - 1) * 20 : shown.page * 20
+                ], case
+                assert shown.total == len(expected), case
+                assert shown.facets["sdg"] == sdg_counts, case
+                longest = max(longest, len(expected))
+    assert longest > 20  # a second page was compared
