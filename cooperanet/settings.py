@@ -350,6 +350,15 @@ LOGGING = {
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 IATI_ORGANISATION_ID = env_str("IATI_ORGANISATION_ID", "XI-IATI-OAS")
 
+# The largest file any form accepts (documents: exchange.documents.MAX_SIZE; imports:
+# IMPORT_MAX_UPLOAD_BYTES). Past it, an upload's bytes are dropped as they arrive.
+UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "cooperanet.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 # Imports of national catalogues (exchange.imports): uploads over this size are refused; more
 # rows than IMPORT_MAX_ROWS (blank rows do not count) are refused; files over
 # IMPORT_ASYNC_ROWS rows are written by a Celery task; an XLSX whose parts would inflate past

@@ -31,3 +31,35 @@ def test_no_inline_script_or_style(template):
     assert "<style" not in text
     assert not re.search(r"\sstyle=\"", text)
     assert not re.search(r"\son[a-z]+=\"", text), "inline event handler"
+
+
+def test_an_oversize_upload_is_counted_not_kept(rf, settings):
+    """Past UPLOAD_MAX_BYTES an upload's bytes are dropped as they arrive: the file reaches
+    the form empty, with its real size (which the form refuses), and none of it on disk."""
+    from django.core.files.uploadedfile import InMemoryUploadedFile, SimpleUploadedFile
+
+    from exchange import documents
+
+    assert documents.MAX_SIZE <= settings.UPLOAD_MAX_BYTES
+    assert settings.IMPORT_MAX_UPLOAD_BYTES <= settings.UPLOAD_MAX_BYTES
+    settings.UPLOAD_MAX_BYTES = 1024 * 1024
+    big = b"%PDF-1.7\n" + b"0" * (3 * 1024 * 1024)
+    request = rf.post(
+        "/", {"file": SimpleUploadedFile("big.pdf", big), "title": "kept", "small": b""}
+    )
+    upload = request.FILES["file"]
+    assert isinstance(upload, InMemoryUploadedFile)
+    assert upload.size == len(big)
+    assert upload.read() == b""
+    assert request.POST["title"] == "kept"
+    # Up to the limit, a file is received whole.
+    small = b"%PDF-1.7\n" + b"1" * (512 * 1024)
+    request = rf.post("/", {"file": SimpleUploadedFile("small.pdf", small)})
+    assert request.FILES["file"].read() == small
+    # The form's own check then refuses the oversize file with its message.
+    from django.core.exceptions import ValidationError
+
+    oversize = SimpleUploadedFile("big.pdf", b"")
+    oversize.size = documents.MAX_SIZE + 1
+    with pytest.raises(ValidationError, match="larger than 10 MB"):
+        documents.check_upload(oversize)
