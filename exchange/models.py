@@ -306,6 +306,12 @@ class Listing(models.Model):
                 condition=~models.Q(external_ref=""),
                 name="listing_unique_external_ref",
             ),
+            # The catalogue's month terms and the statistics' date ranges read it.
+            models.CheckConstraint(
+                condition=~models.Q(status="published") | models.Q(published_at__isnull=False),
+                name="listing_published_has_date",
+                violation_error_message=_("A published listing needs its publication date."),
+            ),
         ]
 
     def __str__(self) -> str:

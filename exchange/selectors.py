@@ -4,6 +4,7 @@ pages, similar listings, dashboards and country profiles. Statistics and matches
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Callable
@@ -347,12 +348,17 @@ def catalogue(query: CatalogueQuery) -> CataloguePage:
 
 def _catalogue_page(query: CatalogueQuery) -> CataloguePage:
     search_query = search.search_query(query.q) if query.q else None
-    # A text query's matches are read once, for both the facet counts and the results.
-    matches = _text_matches(query, search_query) if search_query is not None else None
-    facets = catalogue_cached(f"facets:{query.cache_key()}", lambda: _facet_counts(query, matches))
+    # A text query's matches are read once, when first needed, for both the facet counts
+    # and the results (which by title are ordered in SQL, and so need them only for counts).
+    matches = functools.cache(
+        lambda: _text_matches(query, search_query) if search_query is not None else None
+    )
+    facets = catalogue_cached(
+        f"facets:{query.cache_key()}", lambda: _facet_counts(query, matches())
+    )
     kinds = facets["kind"]
     total = sum(n for kind, n in kinds.items() if not query.kind or kind in query.kind)
-    ranked = matches is not None and query.sort == "relevance"
+    ranked = search_query is not None and query.sort == "relevance"
     # Ranking costs a little per match: relevance orders only the most recent RANK_WINDOW
     # matches, which bounds that work for broad queries on a large catalogue.
     reachable = min(total, RANK_WINDOW) if ranked else total
@@ -363,13 +369,13 @@ def _catalogue_page(query: CatalogueQuery) -> CataloguePage:
         # Rank the window and keep one page of ids first; only those 20 rows are then read
         # with their institution and country (joining before the cut costs far more).
         ids = list(
-            Listing.objects.filter(pk__any_of=matches.results[:RANK_WINDOW])
+            Listing.objects.filter(pk__any_of=matches().results[:RANK_WINDOW])
             .annotate(rank=SearchRank(F("search_vector"), search_query))
             .order_by("-rank", "-published_at", "-id")
             .values_list("pk", flat=True)[offset : offset + PAGE_SIZE]
         )
-    elif matches is not None and query.sort != "title":
-        ids = matches.results[offset : offset + PAGE_SIZE]
+    elif search_query is not None and query.sort != "title":
+        ids = matches().results[offset : offset + PAGE_SIZE]
     else:
         ids = None
     if ids is None:

@@ -187,6 +187,24 @@ def test_a_multi_listing_transaction_and_a_publication_do_not_deadlock(peru):
     _assert_exact()
 
 
+
+def test_a_published_listing_without_a_date_is_refused(peru):
+    """The month terms (and the statistics' date ranges) read the publication date: the
+    database refuses a published listing without one, and the model says so in words."""
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError, transaction
+
+    listing = factories.ListingFactory(institution=peru, status="draft", published_at=None)
+    listing.status = "published"
+    with pytest.raises(ValidationError, match="needs its publication date"):
+        listing.validate_constraints()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        listing.save()
+    listing.refresh_from_db()
+    assert listing.status == "draft"
+    _assert_exact()
+
+
 def _attributes(listing: Listing) -> dict[str, set[str]]:
     return {
         "kind": {listing.kind},

@@ -232,6 +232,9 @@ def test_query_count_is_constant(client, peru, django_assert_num_queries, rows):
     # the ranked ids of the page, then their rows.
     with django_assert_num_queries(3):
         client.get(URL, {**params, "sort": "relevance"})
+    # By title the results are ordered in SQL, and the counts are kept: one query.
+    with django_assert_num_queries(1):
+        client.get(URL, {**params, "sort": "title"})
     # Without a text query: the facet counts, then the page.
     with django_assert_num_queries(2):
         client.get(URL, {"country": "PER"})
