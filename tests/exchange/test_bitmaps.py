@@ -187,7 +187,6 @@ def test_a_multi_listing_transaction_and_a_publication_do_not_deadlock(peru):
     _assert_exact()
 
 
-
 def test_a_published_listing_without_a_date_is_refused(peru):
     """The month terms (and the statistics' date ranges) read the publication date: the
     database refuses a published listing without one, and the model says so in words."""
