@@ -46,15 +46,20 @@ class Match:
     text_similarity: float
 
 
-# The candidates come with their structural score (from the bitmaps); SQL adds the text rank.
+# The candidates come with their structural score (from the bitmaps); SQL adds the text rank,
+# computed once a candidate (MATERIALIZED: written twice in the select list, it would be
+# computed twice, each reading the search vector from TOAST).
 SQL = """
-SELECT c.id, c.fit, c.same_language, COALESCE(ts_rank(l.search_vector, %(tsquery)s), 0),
-       c.base + %(w_text)s * LEAST(COALESCE(ts_rank(l.search_vector, %(tsquery)s), 0) * 10, 1)
-           AS score
-  FROM unnest(%(ids)s::int[], %(bases)s::float8[], %(fits)s::int[], %(languages)s::int[])
-           AS c (id, base, fit, same_language)
-  JOIN exchange_listing l ON l.id = c.id
- ORDER BY score DESC, c.id DESC
+WITH ranked AS MATERIALIZED (
+    SELECT c.id, c.base, c.fit, c.same_language,
+           COALESCE(ts_rank(l.search_vector, %(tsquery)s), 0) AS rank
+      FROM unnest(%(ids)s::int[], %(bases)s::float8[], %(fits)s::int[], %(languages)s::int[])
+               AS c (id, base, fit, same_language)
+      JOIN exchange_listing l ON l.id = c.id
+)
+SELECT id, fit, same_language, rank, base + %(w_text)s * LEAST(rank * 10, 1) AS score
+  FROM ranked
+ ORDER BY score DESC, id DESC
  LIMIT %(limit)s
 """
 
@@ -78,8 +83,10 @@ def matches_for(listing: Listing, *, limit: int = 10) -> list[Match]:
     rows = selectors.catalogue_cached(
         f"matches:{listing.pk}:{limit}", lambda: _scores(listing, limit)
     )
-    found = Listing.objects.select_related("institution", "country").in_bulk(
-        [row[0] for row in rows]
+    found = (
+        Listing.objects.select_related("institution", "country")
+        .defer(*selectors.LONG_FIELDS)
+        .in_bulk([row[0] for row in rows])
     )
     return [
         Match(

@@ -147,11 +147,19 @@ def count_visible(user: User, listings: QuerySet[Listing], *, key: str) -> int:
     return published + listings.filter(status__in=others).count()
 
 
+# Columns no page shows: the search vector and folded text are read by PostgreSQL alone,
+# and, stored out of line, would each cost a TOAST read per row.
+SEARCH_FIELDS = ("search_vector", "search_text")
+# ... and the description, for lists of listings.
+LONG_FIELDS = (*SEARCH_FIELDS, "description")
+
+
 def listing_for_page(user: User, pk: int) -> Listing | None:
     """A listing with what its page shows, or None when it does not exist for ``user``."""
     return (
         listings_visible_to(user)
         .select_related("institution", "institution__country", "country", "created_by")
+        .defer(*SEARCH_FIELDS)
         .prefetch_related(
             "documents",
             Prefetch(
