@@ -58,6 +58,12 @@ def postgres(data_dir: Path) -> Iterator[str]:
         server.cleanup()
 
 
+# One server is both Celery's broker and Django's cache. Under its memory limit it evicts
+# only keys with an expiry (the cache's entries, least recently used first), never the
+# broker's queues, which have none. docker-compose.yml sets the same.
+REDIS_MEMORY = {"maxmemory": "256mb", "maxmemory-policy": "volatile-lru"}
+
+
 @contextlib.contextmanager
 def valkey(data_dir: Path | None) -> Iterator[str]:
     """Start a Valkey server on a free loopback port and yield its ``redis://`` URL.
@@ -69,6 +75,7 @@ def valkey(data_dir: Path | None) -> Iterator[str]:
     server = ValkeyServer(
         data_dir=str(data_dir) if data_dir else None,
         persist=data_dir is not None,
+        config=REDIS_MEMORY,
     )
     server.start()
     try:

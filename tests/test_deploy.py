@@ -103,6 +103,22 @@ class TestCompose:
         assert services["beat"]["command"][:4] == ["celery", "--app", "cooperanet", "beat"]
         assert services["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
 
+    def test_redis_evicts_only_what_expires(self):
+        """Broker and cache share Redis: under its memory limit it may evict the cache's
+        entries (which expire), never Celery's queues (which do not), here and embedded."""
+        from django.core.cache import cache
+
+        from cooperanet.embedded import REDIS_MEMORY
+
+        command = self.compose["services"]["redis"]["command"]
+        policy = command[command.index("--maxmemory-policy") + 1]
+        assert policy == REDIS_MEMORY["maxmemory-policy"] == "volatile-lru"
+        assert command[command.index("--maxmemory") + 1] == REDIS_MEMORY["maxmemory"]
+        # The server the tests run on is the embedded one, started with that configuration.
+        client = cache._cache.get_client()
+        assert client.config_get("maxmemory-policy") == {"maxmemory-policy": "volatile-lru"}
+        assert client.config_get("maxmemory") == {"maxmemory": str(256 * 1024 * 1024)}
+
     def test_commands_name_real_things(self):
         """The Celery app, the beat scheduler and the WSGI module the commands name exist."""
         from importlib import import_module
