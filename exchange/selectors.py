@@ -35,6 +35,7 @@ T = TypeVar("T")
 PAGE_SIZE = 20
 RANK_WINDOW = 1000
 CATALOGUE_CACHE_SECONDS = 600
+REFERENCE_CACHE_SECONDS = 24 * 3600
 VERSION_KEY = "exchange:catalogue-version"
 
 
@@ -71,7 +72,9 @@ def reference() -> Reference:
             focus_areas={a.pk: a for a in FocusArea.objects.all()},
             sdgs={g.number: g for g in SDG.objects.all()},
         )
-        cache.set(f"exchange:reference:{version}", cached, None)
+        # Expiring, so that the entries of older versions go (and, under Redis' memory
+        # limit, may be evicted: this is read again on a miss).
+        cache.set(f"exchange:reference:{version}", cached, REFERENCE_CACHE_SECONDS)
     _memo.update(version=version, reference=cached)
     return cached
 
