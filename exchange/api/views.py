@@ -17,6 +17,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
+from drf_standardized_errors.openapi_serializers import ErrorResponse404Serializer
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -382,11 +383,23 @@ class IatiActivitiesView(generics.GenericAPIView):
                 OpenApiTypes.STR, description=_("An iati-activities document, version 2.03.")
             ),
             **LISTING_ERRORS,
+            404: OpenApiResponse(
+                ErrorResponse404Serializer,
+                description=_("No published listing matches: an IATI file needs one activity."),
+            ),
         },
         summary=_("IATI 2.03 activities"),
     )
     def get(self, request):
         listings = self.filter_queryset(self.get_queryset())
+        # The schema requires at least one iati-activity: an empty document would be invalid.
+        if not listings.exists():
+            raise NotFound(
+                _(
+                    "No published listing matches these filters; an IATI file needs at least "
+                    "one activity."
+                )
+            )
         response = StreamingHttpResponse(
             iati.iter_activities_xml(listings), content_type="application/xml; charset=utf-8"
         )

@@ -78,6 +78,17 @@ def test_iati_file_with_catalogue_filters_validates(api, peru, argentina):
     assert api.get("/api/v1/iati/activities.xml?country=XXX").status_code == 400
 
 
+def test_iati_file_of_no_listing_is_a_clear_404(api, peru):
+    """The IATI schema requires one activity at least: no match answers 404 with a reason,
+    not an invalid document."""
+    factories.ListingFactory(institution=peru, status="draft")
+    response = api.get("/api/v1/iati/activities.xml", HTTP_ACCEPT_LANGUAGE="es")
+    assert response.status_code == 404
+    detail = response.json()["errors"][0]["detail"]
+    assert "IATI" in detail
+    assert detail.startswith("Ninguna oferta o demanda publicada")
+
+
 def test_schema_and_docs(api):
     schema = api.get("/api/v1/schema/?format=json")
     assert schema.status_code == 200
