@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 from accounts.admin_actions import run_on_each
 from exchange import services
 from exchange.forms import ModerationCommentForm
-from exchange.models import SDG, Connection, FocusArea, Listing, ListingRevision
+from exchange.models import SDG, Connection, FocusArea, ImportJob, Listing, ListingRevision
 from exchange.revisions import revision_diff
 
 
@@ -219,6 +219,38 @@ class ConnectionAdmin(admin.ModelAdmin):
     readonly_fields = ["listing", "institution", "created_by", "message", "status", "created"]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Imports of national catalogues, to follow and answer for: read only (institutions run
+    them from their import page)."""
+
+    list_display = ["filename", "institution", "created_by", "status", "total", "done", "created"]
+    list_filter = ["status", "format", "default_kind"]
+    list_select_related = ["institution", "created_by"]
+    search_fields = ["filename", "institution__name", "created_by__email"]
+    date_hierarchy = "created"
+    fields = readonly_fields = [
+        "filename", "format", "default_kind", "institution", "created_by", "status", "total",
+        "done", "created", "finished_at", "headers", "mapping", "outcomes", "errors",
+    ]  # fmt: skip
+
+    def get_queryset(self, request):
+        jobs = super().get_queryset(request)
+        if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
+            # An import's errors can run to thousands of rows: the list never reads them.
+            jobs = jobs.defer("headers", "mapping", "outcomes", "errors")
+        return jobs
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:

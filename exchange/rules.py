@@ -117,7 +117,7 @@ for model in ("focusarea", "sdg"):
     for action in ("add", "change", "delete"):
         rules.add_perm(f"exchange.{action}_{model}", is_secretariat)
 # exchange.view_listing and view_connection above already let staff readers see those.
-for model in ("listingrevision", "listingdocument"):
+for model in ("listingrevision", "listingdocument", "importjob"):
     rules.add_perm(f"exchange.view_{model}", is_staff_reader)
 for model in ("listing", "listingrevision", "connection", "listingdocument"):
     # The admin offers the moderation actions only; content is never edited in a raw form.

@@ -49,6 +49,10 @@ MATRIX = {
     "accounts.delete_user": (None, {"secretariat"}),
     "exchange.view_focusarea": (None, {"board_member", "secretariat"}),
     "exchange.change_sdg": (None, {"secretariat"}),
+    # Imports are followed in the admin, read only.
+    "exchange.view_importjob": (None, {"board_member", "secretariat"}),
+    "exchange.change_importjob": (None, set()),
+    "exchange.delete_importjob": (None, set()),
 }
 
 

@@ -645,3 +645,35 @@ def test_import_page_queries_are_constant(client, focal_point, jobs, django_asse
     with django_assert_num_queries(5):
         page = client.get(reverse("exchange:import_start"))
     assert len(page.context["jobs"]) == jobs
+
+
+@pytest.mark.parametrize("jobs", [1, 6])
+def test_the_secretariat_follows_imports_in_the_admin(
+    client, secretariat, board_member, focal_point, django_assert_num_queries, jobs
+):
+    """Read only: the list (constant queries), one import's columns, mapping, outcomes and
+    errors; no adding, changing or deleting; board members read, publishers do not."""
+    for n in range(jobs):
+        run(focal_point, csv_bytes([row(f"ADM-{n}")]), name=f"catalogo-{n}.csv")
+    changelist = reverse("admin:exchange_importjob_changelist")
+    client.force_login(secretariat)
+    client.get(changelist)
+    # session, user, MFA check, counts and rows of the change list (without the errors and
+    # outcomes), the date hierarchy (2), the format filter
+    with django_assert_num_queries(9) as captured:
+        response = client.get(changelist)
+    assert response.context["cl"].result_count == jobs
+    rows = next(q["sql"] for q in captured.captured_queries if 'importjob"."id"' in q["sql"])
+    assert '"errors"' not in rows
+    job = ImportJob.objects.order_by("pk").first()
+    page = client.get(reverse("admin:exchange_importjob_change", args=[job.pk]))
+    assert page.status_code == 200
+    assert "catalogo-0.csv" in page.content.decode()
+    assert client.get(reverse("admin:exchange_importjob_add")).status_code == 403
+    delete = reverse("admin:exchange_importjob_delete", args=[job.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert ImportJob.objects.count() == jobs
+    client.force_login(board_member)
+    assert client.get(changelist).status_code == 200
+    client.force_login(focal_point)
+    assert client.get(changelist).status_code == 302  # to the admin's sign-in: not staff
