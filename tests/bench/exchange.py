@@ -226,13 +226,15 @@ def compare(module: str, sizes=SIZES) -> int:
     for round_ in range(REPEATS):
         for size in sizes:
             print(f"round {round_ + 1}/{REPEATS}: measuring at {size} listings…", flush=True)
-            output = subprocess.run(
+            child = subprocess.run(
                 [sys.executable, "-m", module, "--size", str(size)],
-                check=True,
                 capture_output=True,
                 text=True,
-            ).stdout
-            rounds[size].append(json.loads(output.strip().splitlines()[-1]))
+            )
+            if child.returncode:
+                print(child.stderr, file=sys.stderr)
+                child.check_returncode()
+            rounds[size].append(json.loads(child.stdout.strip().splitlines()[-1]))
     results = {
         size: {
             name: [
