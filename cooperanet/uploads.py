@@ -31,7 +31,7 @@ class SizeLimitUploadHandler(FileUploadHandler):
             return None
         # What the next handlers kept of it (up to the limit) is let go: a temporary file
         # is deleted when closed.
-        for handler in self.request.upload_handlers:
+        for handler in getattr(self.request, "upload_handlers", ()):
             if handler is not self and getattr(handler, "file", None) is not None:
                 handler.file.close()
         return InMemoryUploadedFile(

@@ -298,3 +298,20 @@ def test_text_query_pages_equal_a_plain_reading(client, peru, argentina, partner
                 assert shown.facets["sdg"] == sdg_counts, case
                 longest = max(longest, len(expected))
     assert longest > 20  # a second page was compared
+
+
+def test_any_of_lookup_binds_one_array(peru):
+    """``pk__any_of`` (cooperanet.lookups) selects what ``pk__in`` selects, with one
+    parameter whatever the number of ids; an empty list selects nothing."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from exchange.models import Listing
+
+    listings = factories.ListingFactory.create_batch(3, institution=peru)
+    wanted = [listings[0].pk, listings[2].pk, 10**9]
+    with CaptureQueriesContext(connection) as captured:
+        found = set(Listing.objects.filter(pk__any_of=wanted).values_list("pk", flat=True))
+    assert found == {listings[0].pk, listings[2].pk}
+    assert "= ANY(" in captured.captured_queries[0]["sql"]
+    assert not Listing.objects.filter(pk__any_of=[]).exists()
