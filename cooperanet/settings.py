@@ -154,7 +154,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "cooperanet.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "cooperanet-test" if TESTING else "cooperanet",
     }
