@@ -67,7 +67,7 @@ from lxml import etree
 from accounts.emails import absolute_url
 from accounts.models import Institution
 from exchange.models import Listing
-from exchange.selectors import Reference, reference
+from exchange.selectors import SEARCH_FIELDS, Reference, reference
 
 IATI_VERSION = "2.03"
 LANGUAGES = ("en", "es", "pt", "fr")
@@ -148,7 +148,7 @@ def iter_activities_xml(listings: QuerySet[Listing]) -> Iterator[bytes]:
     )
     rows = (
         listings.select_related("institution")
-        .defer("search_vector", "search_text", "moderation_comment", "institution__description")
+        .defer(*SEARCH_FIELDS, "moderation_comment", "institution__description")
         .iterator(chunk_size=CHUNK_SIZE)
     )
     buffer = io.BytesIO()

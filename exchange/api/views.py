@@ -73,7 +73,7 @@ class ListingViewSet(
         if self.action in ("list", "retrieve"):
             # Columns the documents never show; the search fields are most of a row's bytes.
             listings = listings.defer(
-                "search_vector", "search_text", "moderation_comment", "institution__description"
+                *selectors.SEARCH_FIELDS, "moderation_comment", "institution__description"
             )
         return listings
 
