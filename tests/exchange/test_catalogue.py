@@ -315,3 +315,42 @@ def test_any_of_lookup_binds_one_array(peru):
     assert found == {listings[0].pk, listings[2].pk}
     assert "= ANY(" in captured.captured_queries[0]["sql"]
     assert not Listing.objects.filter(pk__any_of=[]).exists()
+
+
+@pytest.mark.parametrize(
+    "text", ["agua potable", "water quality", '"agua potable"', "agua -rural", "the", "or"]
+)
+def test_each_distinct_reading_of_a_query_is_searched_once(peru, text):
+    """The query ORs each configuration's reading once (Spanish, Portuguese and French often
+    stem alike), and finds what OR'ing every reading finds."""
+    from django.contrib.postgres.search import SearchQuery
+    from django.db import connection
+
+    from exchange import search
+    from exchange.models import Listing
+
+    for title in ("Agua potable rural", "Aguas potables", "Water quality", "The other one"):
+        factories.ListingFactory(institution=peru, title=title)
+    folded = text.lower()
+    with connection.cursor() as cursor:
+        readings = ", ".join(
+            f"websearch_to_tsquery('{name}'::regconfig, %s)" for name in search.ANY_CONFIG_NAMES
+        )
+        cursor.execute(
+            "SELECT array_agg(DISTINCT q::text) FILTER (WHERE q::text <> '') "  # noqa: S608
+            f"FROM unnest(ARRAY[{readings}]) AS q",
+            [folded] * len(search.ANY_CONFIG_NAMES),
+        )
+        distinct = cursor.fetchone()[0] or []
+        cursor.execute(
+            f"SELECT {search.ANY_CONFIG_SQL}::text", [folded] * len(search.ANY_CONFIG_NAMES)
+        )
+        combined = cursor.fetchone()[0]
+    assert (combined or "").count("|") == max(len(distinct) - 1, 0)
+    if text == "agua potable":  # five readings, three of them alike
+        assert len(distinct) == 3
+    every = SearchQuery(folded, search_type="websearch", config="simple")
+    for config in search.CONFIGS.values():
+        every |= SearchQuery(folded, search_type="websearch", config=config)
+    found = set(Listing.objects.filter(search_vector=search.search_query(text)))
+    assert found == set(Listing.objects.filter(search_vector=every))
