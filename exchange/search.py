@@ -17,12 +17,22 @@ from exchange.text import fold
 CONFIGS = {"en": "english", "es": "spanish", "pt": "portuguese", "fr": "french"}
 
 
+class _ReadingsQuery(SearchQuery):
+    """``exchange_search_query(text, configs)`` (migration exchange/0011): ``text`` parsed
+    with ``websearch_to_tsquery`` in each configuration, the distinct readings OR'ed. The
+    configurations are written into the SQL: PostgreSQL evaluates the call once, while
+    planning, when every argument is a constant (the text is one: Django binds parameters
+    on the client), and then plans with the tsquery it returned."""
+
+    template = (
+        "exchange_search_query(%(expressions)s, "
+        f"'{{{','.join(('simple', *CONFIGS.values()))}}}'::regconfig[])"
+    )
+
+
 def search_query(text: str) -> SearchQuery | None:
     """The query for ``text`` in every configuration, or None when nothing is searchable."""
     folded = fold(text).strip()
     if not folded:
         return None
-    query = SearchQuery(folded, search_type="websearch", config="simple")
-    for config in CONFIGS.values():
-        query |= SearchQuery(folded, search_type="websearch", config=config)
-    return query
+    return _ReadingsQuery(folded, search_type="raw")

@@ -300,6 +300,91 @@ def test_text_query_pages_equal_a_plain_reading(client, peru, argentina, partner
     assert longest > 20  # a second page was compared
 
 
+READING_QUERIES = [
+    "agua potable",
+    "Sendai",
+    '"gestión del riesgo" -sequía or agua',
+    "drinking water",
+    "educação profissional",
+    "économie solidaire",
+    "2030 2015",  # read alike in every language: an AND, kept under an OR
+    "the",  # a stop word in English only
+    "a",  # a stop word in most of the languages
+    "!!!",  # no lexeme at all
+]
+
+
+def _plain_or(text):
+    """The query as it was written before migration exchange/0011: every reading OR'ed."""
+    from django.contrib.postgres.search import SearchQuery
+
+    from exchange.search import CONFIGS
+    from exchange.text import fold
+
+    folded = fold(text).strip()
+    query = SearchQuery(folded, search_type="websearch", config="simple")
+    for config in CONFIGS.values():
+        query |= SearchQuery(folded, search_type="websearch", config=config)
+    return query
+
+
+def test_a_text_query_matches_and_ranks_as_the_or_of_every_reading(peru, argentina):
+    """``search_query`` ORs each distinct reading of a text once; matches and ``ts_rank``
+    are those of the plain OR of the five readings, listing by listing."""
+    from django.contrib.postgres.search import SearchRank
+    from django.db.models import F
+
+    from exchange import search
+    from exchange.models import Listing
+
+    texts = [
+        ("es", "Agua potable y saneamiento rural", "Gestión del riesgo de desastres y sequía."),
+        ("es", "Aguas potables para escuelas", "Marco de Sendai en municipios."),
+        ("en", "Drinking water quality", "The Sendai framework and a water plan."),
+        ("pt", "Educação profissional e técnica", "Água potável nas escolas."),
+        ("fr", "Économie solidaire", "Gestion du risque et eau potable."),
+        ("es", "Gestión pública", "Gobierno abierto: Agenda 2030 y Marco de Sendai 2015."),
+    ]
+    for n, (language, title, summary) in enumerate(texts):
+        factories.ListingFactory(
+            institution=peru if n % 2 else argentina,
+            language=language,
+            title=title,
+            summary=summary,
+        )
+    matched = 0
+    for text in READING_QUERIES:
+        readings = {}
+        for name, query in (("distinct", search.search_query(text)), ("plain", _plain_or(text))):
+            readings[name] = dict(
+                Listing.objects.filter(search_vector=query)
+                .annotate(rank=SearchRank(F("search_vector"), query))
+                .values_list("pk", "rank")
+            )
+        assert readings["distinct"] == readings["plain"], text
+        matched += len(readings["plain"])
+    assert matched > 8  # the queries found listings, ranked alike
+
+
+def test_a_text_query_is_planned_with_its_readings(db):
+    """PostgreSQL evaluates ``exchange_search_query`` while planning, so the plan holds the
+    tsquery itself, whose lexemes it can estimate (not a parameter computed at run time)."""
+    from django.db import connection
+
+    from exchange import search
+    from exchange.models import Listing
+
+    listings = Listing.objects.filter(search_vector=search.search_query("Agua potable"))
+    sql, params = listings.values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    readings = "'agua' & 'potable' | 'agua' & 'potabl' | 'agu' & 'potabl'"
+    assert readings.replace("'", "''") in plan
+    assert "exchange_search_query" not in plan
+    assert "InitPlan" not in plan
+
+
 def test_any_of_lookup_binds_one_array(peru):
     """``pk__any_of`` (cooperanet.lookups) selects what ``pk__in`` selects, with one
     parameter whatever the number of ids; an empty list selects nothing."""
