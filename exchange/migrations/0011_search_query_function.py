@@ -48,7 +48,5 @@ class Migration(migrations.Migration):
     dependencies = [("exchange", "0010_published_has_date")]
 
     operations = [
-        migrations.RunSQL(
-            FUNCTION_SQL, "DROP FUNCTION exchange_search_query(text, regconfig[])"
-        ),
+        migrations.RunSQL(FUNCTION_SQL, "DROP FUNCTION exchange_search_query(text, regconfig[])"),
     ]
