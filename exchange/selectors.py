@@ -326,9 +326,9 @@ def _text_matches(query: CatalogueQuery, search_query: SearchQuery) -> TextMatch
     if condition:
         fits = ExpressionWrapper(condition, output_field=BooleanField())
         aggregates["fits"] = ArrayAgg(fits, order_by=newest, default=[])
-    read = Listing.objects.filter(
-        status=Status.PUBLISHED, search_vector=search_query
-    ).aggregate(**aggregates)
+    read = Listing.objects.filter(status=Status.PUBLISHED, search_vector=search_query).aggregate(
+        **aggregates
+    )
     ids = read["ids"]
     if not condition:
         return TextMatches(ids=ids, results=ids)
