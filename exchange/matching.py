@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from django.db import connection
 
-from exchange import bitmaps, selectors
+from exchange import bitmaps, search, selectors
 from exchange.models import Listing
 from exchange.regions import regions_of
 from exchange.search import CONFIGS
@@ -65,12 +65,10 @@ SELECT id, fit, same_language, rank, base + %(w_text)s * LEAST(rank * 10, 1) AS 
 
 
 def _tsquery_sql(words: list[str]) -> tuple[str, dict]:
-    """An OR of the listing's significant words, stemmed in every configuration."""
+    """An OR of the listing's significant words, stemmed in every language's configuration."""
     if not words:
         return "NULL::tsquery", {}
-    text = " or ".join(words)
-    parts = [f"websearch_to_tsquery('{config}', %(words)s)" for config in CONFIGS.values()]
-    return "(" + " || ".join(parts) + ")", {"words": text}
+    return search.readings_sql("%(words)s", CONFIGS.values()), {"words": " or ".join(words)}
 
 
 def matches_for(listing: Listing, *, limit: int = 10) -> list[Match]:

@@ -10,6 +10,8 @@ finds Spanish content.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.postgres.search import SearchQuery
 
 from exchange.text import fold
@@ -17,17 +19,19 @@ from exchange.text import fold
 CONFIGS = {"en": "english", "es": "spanish", "pt": "portuguese", "fr": "french"}
 
 
-class _ReadingsQuery(SearchQuery):
-    """``exchange_search_query(text, configs)`` (migration exchange/0011): ``text`` parsed
-    with ``websearch_to_tsquery`` in each configuration, the distinct readings OR'ed. The
-    configurations are written into the SQL: PostgreSQL evaluates the call once, while
-    planning, when every argument is a constant (the text is one: Django binds parameters
-    on the client), and then plans with the tsquery it returned."""
+def readings_sql(text_sql: str, configs: Iterable[str]) -> str:
+    """SQL reading the text ``text_sql`` with ``websearch_to_tsquery`` in each of
+    ``configs``, the distinct readings OR'ed (``exchange_search_query``, migration
+    exchange/0011). The configurations are written into the SQL: PostgreSQL evaluates the
+    call once, while planning, when every argument is a constant (the text is one: Django
+    binds parameters on the client), and then plans with the tsquery it returned."""
+    return f"exchange_search_query({text_sql}, '{{{','.join(configs)}}}'::regconfig[])"
 
-    template = (
-        "exchange_search_query(%(expressions)s, "
-        f"'{{{','.join(('simple', *CONFIGS.values()))}}}'::regconfig[])"
-    )
+
+class _ReadingsQuery(SearchQuery):
+    """A text query read in the ``simple`` configuration and in every language's."""
+
+    template = readings_sql("%(expressions)s", ("simple", *CONFIGS.values()))
 
 
 def search_query(text: str) -> SearchQuery | None:

@@ -1,5 +1,6 @@
-"""``exchange_search_query(text, configs)``: a catalogue text query read in each
-text-search configuration, each distinct reading once (exchange.search.search_query).
+"""``exchange_search_query(text, configs)``: a text read in each text-search configuration,
+each distinct reading once (exchange.search.readings_sql: the catalogue's text queries and
+the text similarity of matches).
 
 Spanish, Portuguese and French often stem a query alike ("agua potable" is 'agu' & 'potabl'
 in all three), and the same reading OR'ed three times is matched and weighed three times.

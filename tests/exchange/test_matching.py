@@ -193,3 +193,41 @@ def test_candidates_from_bitmaps_rank_as_a_plain_reading(peru, argentina):
                 listing.pk,
                 limit,
             )
+
+
+def test_text_similarity_ranks_as_the_or_of_every_language_reading(need, peru, argentina):
+    """The words of a listing are read once per distinct stemming (``search.readings_sql``):
+    each offer's ``ts_rank`` is the one the plain OR of the four languages' readings gives."""
+    from django.db import connection
+
+    from exchange import matching
+    from exchange.search import CONFIGS
+
+    titles = [
+        ("es", "Alerta temprana de inundaciones", "Asistencia en cuencas y alertas."),
+        ("en", "Flood early warning systems", "Technical assistance for river basins."),
+        ("pt", "Alerta precoce de inundações", "Assistência técnica em bacias."),
+        ("fr", "Alerte précoce aux inondations", "Assistance technique dans les bassins."),
+    ]
+    offers = [
+        factories.ListingFactory(
+            institution=peru if n % 2 else argentina, language=lang, title=title, summary=summary
+        )
+        for n, (lang, title, summary) in enumerate(titles)
+    ]
+    words = ["sistema", "alerta", "temprana", "inundaciones", "necesitamos", "cuencas"]
+    distinct_sql, params = matching._tsquery_sql(words)
+    plain_sql = " || ".join(
+        f"websearch_to_tsquery('{config}', %(words)s)" for config in CONFIGS.values()
+    )
+    ranks = {}
+    with connection.cursor() as cursor:
+        for name, tsquery in (("distinct", distinct_sql), ("plain", plain_sql)):
+            cursor.execute(
+                f"SELECT id, ts_rank(search_vector, {tsquery}) FROM exchange_listing "  # noqa: S608
+                "WHERE id = ANY(%(ids)s) ORDER BY id",
+                {**params, "ids": [offer.pk for offer in offers]},
+            )
+            ranks[name] = cursor.fetchall()
+    assert ranks["distinct"] == ranks["plain"]
+    assert sum(rank > 0 for _, rank in ranks["plain"]) >= 3  # most offers share words
