@@ -3,8 +3,10 @@ each distinct reading once (exchange.search.readings_sql: the catalogue's text q
 the text similarity of matches).
 
 Spanish, Portuguese and French often stem a query alike ("agua potable" is 'agu' & 'potabl'
-in all three), and the same reading OR'ed three times is matched and weighed three times.
-The function is IMMUTABLE, as ``websearch_to_tsquery`` is: PostgreSQL evaluates it once while
+in all three). The same reading OR'ed three times is checked three times for every listing
+the index finds, and the planner prices a GIN scan by the query's operands: at 1,000
+listings it read "agua potable" with a sequential scan of every search vector (7.5 ms)
+instead of the index (0.2 ms). The function is IMMUTABLE, as ``websearch_to_tsquery`` is: PostgreSQL evaluates it once while
 planning a query that calls it with constants, and plans with the resulting tsquery, whose
 lexemes it can estimate. A subquery computing the same readings is planned blind instead
 (an InitPlan), and chose a plan five times slower for the API's text queries.
