@@ -5,7 +5,7 @@ with the text-search configuration of its own language (stemming: "aguas potable
 "agua potable" meet) plus a language-neutral ``simple`` part (names, acronyms), all from
 accent-folded text. A query is folded the same way and parsed with ``websearch_to_tsquery``
 in every configuration, so a query in English finds English content and a query in Spanish
-finds Spanish content.
+finds Spanish content; the readings are OR'ed, each distinct one once (``readings_sql``).
 """
 
 from __future__ import annotations
