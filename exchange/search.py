@@ -39,4 +39,5 @@ def search_query(text: str) -> SearchQuery | None:
     folded = fold(text).strip()
     if not folded:
         return None
+    # The template replaces SearchQuery's function; a search_type is required all the same.
     return _ReadingsQuery(folded, search_type="raw")
