@@ -24,6 +24,8 @@ class Row:
     label: str
     count: int
     percentage: float
+    # The length of its bar in the chart: percent of the table's largest count.
+    bar: int
 
 
 @dataclass(frozen=True)
@@ -31,10 +33,6 @@ class Table:
     name: str
     rows: list[Row]
     total: int
-
-    @property
-    def largest(self) -> int:
-        return max((row.count for row in self.rows), default=0)
 
 
 @dataclass(frozen=True)
@@ -50,12 +48,14 @@ class Statistics:
 
 
 def _rows(pairs: list[tuple[str, str, int]], listings: int) -> list[Row]:
+    largest = max((count for _key, _label, count in pairs), default=0)
     return [
         Row(
             key=key,
             label=label,
             count=count,
             percentage=round(100 * count / listings, 1) if listings else 0.0,
+            bar=round(100 * count / largest) if largest else 0,
         )
         for key, label, count in pairs
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -26,14 +27,19 @@ WORD = re.compile(r"\w+", re.UNICODE)
 # several times faster there than one ``translate`` over a table of accented letters.
 UNDECOMPOSED, UNDECOMPOSED_PLAIN = "ŒœÆæØø", "ooaaoo"
 COMBINING = (0x300, 0x36F)  # the block of combining diacritical marks, first and last
-_COMBINING = dict.fromkeys(range(COMBINING[0], COMBINING[1] + 1))
+# Both as patterns: a regular expression scans in C, where ``str.translate`` looks every
+# character up in a dict (20 µs against 6.5 µs for a summary of 184 characters).
+_COMBINING = re.compile(f"[{chr(COMBINING[0])}-{chr(COMBINING[1])}]+")
+_UNDECOMPOSED_ANY = re.compile(f"[{UNDECOMPOSED}]")
 _UNDECOMPOSED = str.maketrans(UNDECOMPOSED, UNDECOMPOSED_PLAIN)
 
 
 def fold(text: str) -> str:
     """Strip accents and lower-case ("Cooperación" -> "cooperacion")."""
-    decomposed = unicodedata.normalize("NFD", text)
-    return decomposed.translate(_COMBINING).translate(_UNDECOMPOSED).lower()
+    stripped = _COMBINING.sub("", unicodedata.normalize("NFD", text))
+    if _UNDECOMPOSED_ANY.search(stripped):
+        stripped = stripped.translate(_UNDECOMPOSED)
+    return stripped.lower()
 
 
 def fold_each(text: str) -> str:
@@ -70,6 +76,17 @@ def query_words(query: str) -> list[str]:
     return [word for word in WORD.findall(fold(query)) if word not in {"or", "and", "not"}]
 
 
+@functools.lru_cache(maxsize=64)
+def _words_starting_with_stems(query: str) -> re.Pattern | None:
+    """A pattern of the (folded) words that begin with the stem of a word of ``query``: one
+    scan of a text in C. Testing each word of a text against each stem in Python took twice
+    as long (81 against 41 µs for a title and its summary)."""
+    stems = {word[: max(4, len(word) - 2)] for word in query_words(query)}
+    if not stems:
+        return None
+    return re.compile(rf"\b(?:{'|'.join(map(re.escape, sorted(stems)))})\w*", re.UNICODE)
+
+
 def highlight(text: str, query: str, *, length: int = 240) -> SafeString:
     """An escaped snippet of ``text`` around the first match of ``query``, matches in <mark>.
 
@@ -78,13 +95,8 @@ def highlight(text: str, query: str, *, length: int = 240) -> SafeString:
     """
     # Composed, so that an accent typed as a separate mark stays in its word (it looks alike).
     text = unicodedata.normalize("NFC", text)
-    words = query_words(query)
-    stems = [word[: max(4, len(word) - 2)] for word in words]
-    folded = fold_each(text)
-    spans = []
-    for match in WORD.finditer(folded):
-        if any(match.group().startswith(stem) for stem in stems):
-            spans.append(match.span())
+    words = _words_starting_with_stems(query)
+    spans = [match.span() for match in words.finditer(fold_each(text))] if words else []
     if not spans:
         snippet = text[:length]
         return mark_safe(escape(snippet) + ("…" if len(text) > length else ""))  # noqa: S308

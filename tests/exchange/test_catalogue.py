@@ -141,6 +141,105 @@ def test_decomposed_accents_are_searchable(client, peru):
     assert "<mark>Gestión</mark>" in client.get(URL, {"q": "gestion"}).content.decode()
 
 
+def test_a_result_shows_its_kind_country_publisher_and_areas_in_the_reader_language(client, peru):
+    listing = factories.ListingFactory(
+        institution=peru,
+        title="Gestión del riesgo",
+        relations__focus_areas=["education-human-development", "other"],
+    )
+    client.cookies["django_language"] = "es"
+    page = client.get(URL).content.decode()
+    country = reverse("exchange:country", args=["PER"])
+    assert (
+        '<p class="meta"><span class="kind kind-offer">Oferta</span>\n'
+        f'                · <a href="{country}">Perú</a>\n'
+        f"                · {peru.name}</p>"
+    ) in page
+    assert f'<a href="{listing.get_absolute_url()}" lang="es">Gestión del riesgo</a>' in page
+    assert '<p class="tags">Educación y Desarrollo Humano · Otra</p>' in page
+
+
+def _highlight_word_by_word(text, query, length=240):
+    """``highlight`` as it was written before its words were found by one pattern: each
+    word of the text tested against each stem in Python."""
+    import unicodedata
+
+    from django.utils.html import escape
+
+    from exchange.text import WORD, fold_each, query_words
+
+    text = unicodedata.normalize("NFC", text)
+    stems = [word[: max(4, len(word) - 2)] for word in query_words(query)]
+    folded = fold_each(text)
+    spans = [
+        match.span()
+        for match in WORD.finditer(folded)
+        if any(match.group().startswith(stem) for stem in stems)
+    ]
+    if not spans:
+        return escape(text[:length]) + ("…" if len(text) > length else "")
+    start = max(0, spans[0][0] - length // 3)
+    if start:
+        space = text.find(" ", start, spans[0][0])
+        start = space + 1 if space != -1 else spans[0][0]
+    end = min(len(text), start + length)
+    parts, cursor = [], start
+    for span_start, span_end in spans:
+        if span_start < start or span_end > end:
+            continue
+        parts.append(escape(text[cursor:span_start]))
+        parts.append(f"<mark>{escape(text[span_start:span_end])}</mark>")
+        cursor = span_end
+    parts.append(escape(text[cursor:end]))
+    return ("…" if start > 0 else "") + "".join(parts) + ("…" if end < len(text) else "")
+
+
+HIGHLIGHT_TEXTS = [
+    "Gestión de aguas potables en zonas rurales: acceso al agua y saneamiento.",
+    "Agua, AGUA, aguacero y paraguas; potabilización del agua potable.",
+    "Cooperacio\u0301n técnica en estadísticas públicas <b>y</b> cooperativas & co.",
+    "Œuvres d'économie solidaire à Montréal; l'économie de l'eau potable.",
+    "Educação profissional e tecnológica no Brasil, educacional.",
+    "Sin ninguna coincidencia en este texto. " * 12,
+    ("Un texto largo " * 30) + "con agua potable al final " + ("y más texto " * 30),
+    "",
+]
+HIGHLIGHT_QUERIES = [
+    "agua potable",
+    '"agua potable" -sequía',
+    "cooperación OR estadística",
+    "économie",
+    "educação",
+    "a",
+    "!!!",
+    "agua agua agu",
+]
+
+
+@pytest.mark.parametrize("query", HIGHLIGHT_QUERIES)
+def test_highlight_marks_the_words_a_word_by_word_reading_marks(query):
+    from exchange.text import highlight
+
+    for text in HIGHLIGHT_TEXTS:
+        for length in (240, 60):
+            expected = _highlight_word_by_word(text, query, length)
+            assert str(highlight(text, query, length=length)) == expected, (text, query)
+
+
+def test_fold_strips_every_mark_as_a_character_by_character_reading_does():
+    """``fold`` removes combining marks with a pattern; a table of every mark, applied
+    character by character, gives the same text over the Latin, Greek and Cyrillic blocks."""
+    import unicodedata
+
+    from exchange.text import COMBINING, UNDECOMPOSED, UNDECOMPOSED_PLAIN, fold
+
+    marks = dict.fromkeys(range(COMBINING[0], COMBINING[1] + 1))
+    letters = str.maketrans(UNDECOMPOSED, UNDECOMPOSED_PLAIN)
+    text = "".join(map(chr, range(0x20, 0x530))) + "".join(FOLD_SAMPLES)
+    expected = unicodedata.normalize("NFD", text).translate(marks).translate(letters).lower()
+    assert fold(text) == expected
+
+
 def test_search_highlights_and_escapes(client, peru):
     factories.ListingFactory(
         institution=peru,

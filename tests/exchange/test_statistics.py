@@ -115,6 +115,21 @@ def test_chart_and_table_are_accessible(client, peru):
     assert 'width="100%"/>' in page
 
 
+def test_each_bar_is_the_share_of_its_table_largest_count(client, peru, argentina):
+    from tests import factories
+
+    for _ in range(4):
+        factories.ListingFactory(institution=peru)
+    factories.ListingFactory(institution=argentina)
+    stats = client.get(URL).context["stats"]
+    assert [(row.key, row.count, row.bar) for row in stats.by_country.rows] == [
+        ("ARG", 1, 25),
+        ("PER", 4, 100),
+    ]
+    page = client.get(URL).content.decode()
+    assert 'width="25%"/>' in page
+
+
 def test_date_ranges_count_whole_months_and_partial_days_alike(peru):
     """The bitmaps read whole months from their month terms and partial months day by day:
     every kind of range counts what a plain reading of the dates counts."""
