@@ -74,13 +74,19 @@ def _tsquery_sql(words: list[str]) -> tuple[str, dict]:
 def matches_for(listing: Listing, *, limit: int = 10) -> list[Match]:
     """The best ``limit`` listings of the other kind for ``listing``, with their reasons.
 
-    The scores are cached until the catalogue changes; the ten listings are read live.
+    Cached, their listings with them, until the catalogue changes: saving any listing or
+    institution changes it (``exchange.signals``), so a cached match is never older than
+    what the catalogue shows.
     """
     if not listing.focus_area_ids and not listing.sdg_numbers:
         return []
-    rows = selectors.catalogue_cached(
-        f"matches:{listing.pk}:{limit}", lambda: _scores(listing, limit)
+    return selectors.catalogue_cached(
+        f"match-list:{listing.pk}:{limit}", lambda: _matches(listing, limit)
     )
+
+
+def _matches(listing: Listing, limit: int) -> list[Match]:
+    rows = _scores(listing, limit)
     found = (
         Listing.objects.select_related("institution", "country")
         .defer(*selectors.LONG_FIELDS)

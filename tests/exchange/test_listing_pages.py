@@ -72,6 +72,38 @@ class TestVisibility:
         assert "Needs this offer may answer" in page
         assert "Sign in to express your institution's interest" in page
 
+    def test_cached_matches_show_what_their_listings_say_now(
+        self, client, peru, argentina, django_capture_on_commit_callbacks
+    ):
+        """The matches are cached with their listings: saving a matched listing or its
+        institution changes the catalogue, and the page reads them again."""
+        listing = factories.ListingFactory(institution=peru, relations__focus_areas=["smes"])
+        need = factories.ListingFactory(
+            institution=argentina,
+            kind="need",
+            title="Apoyo a pymes",
+            relations__focus_areas=["smes"],
+        )
+        assert "Apoyo a pymes" in client.get(listing.get_absolute_url()).content.decode()
+        with django_capture_on_commit_callbacks(execute=True):
+            need.title = "Apoyo a pequeñas empresas"
+            need.save()
+        page = client.get(listing.get_absolute_url()).content.decode()
+        assert "Apoyo a pequeñas empresas" in page
+        assert "Apoyo a pymes" not in page
+        with django_capture_on_commit_callbacks(execute=True):
+            argentina.name = "Agencia Argentina de Cooperación"
+            argentina.save()
+        assert "Agencia Argentina de Cooperación" in (
+            client.get(listing.get_absolute_url()).content.decode()
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            need.status = "withdrawn"
+            need.save()
+        assert "Apoyo a pequeñas empresas" not in (
+            client.get(listing.get_absolute_url()).content.decode()
+        )
+
     @pytest.mark.parametrize("documents", [1, 4])
     def test_query_count(
         self, client, peru, argentina, focal_point, django_assert_num_queries, documents
@@ -89,8 +121,8 @@ class TestVisibility:
                 uploaded_by=focal_point,
             )
         client.get(listing.get_absolute_url())
-        # listing, documents, pending revisions, the matched rows (scores cached)
-        with django_assert_num_queries(4):
+        # listing, documents, pending revisions (the matches cached, their listings too)
+        with django_assert_num_queries(3):
             response = client.get(listing.get_absolute_url())
         assert len(response.context["matches"]) == documents
         # After a change to the catalogue the scores are computed again: the bitmaps of the
