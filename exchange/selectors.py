@@ -163,7 +163,7 @@ def listing_for_page(user: User, pk: int) -> Listing | None:
     """A listing with what its page shows, or None when it does not exist for ``user``."""
     return (
         listings_visible_to(user)
-        .select_related("institution", "institution__country", "country", "created_by")
+        .select_related("institution", "institution__country", "country")
         .defer(*SEARCH_FIELDS)
         .prefetch_related(
             "documents",
