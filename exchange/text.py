@@ -87,6 +87,12 @@ def _words_starting_with_stems(query: str) -> re.Pattern | None:
     return re.compile(rf"\b(?:{'|'.join(map(re.escape, sorted(stems)))})\w*", re.UNICODE)
 
 
+def matched_spans(text: str, query: str) -> list[tuple[int, int]]:
+    """Where in ``text`` the words starting with a stem of ``query`` stand, once folded."""
+    words = _words_starting_with_stems(query)
+    return [match.span() for match in words.finditer(fold_each(text))] if words else []
+
+
 def highlight(text: str, query: str, *, length: int = 240) -> SafeString:
     """An escaped snippet of ``text`` around the first match of ``query``, matches in <mark>.
 
@@ -95,8 +101,7 @@ def highlight(text: str, query: str, *, length: int = 240) -> SafeString:
     """
     # Composed, so that an accent typed as a separate mark stays in its word (it looks alike).
     text = unicodedata.normalize("NFC", text)
-    words = _words_starting_with_stems(query)
-    spans = [match.span() for match in words.finditer(fold_each(text))] if words else []
+    spans = matched_spans(text, query)
     if not spans:
         snippet = text[:length]
         return mark_safe(escape(snippet) + ("…" if len(text) > length else ""))  # noqa: S308
