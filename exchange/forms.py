@@ -83,7 +83,10 @@ class ListingForm(forms.Form):
         label=_("Review by"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("Left empty, it is set to one year after publication."),
+        help_text=_(
+            "Left empty, the listing keeps its current date, or is reviewed one year after "
+            "it is approved."
+        ),
     )
 
     @classmethod

@@ -229,6 +229,8 @@ def _check_complete(listing: Listing, *, focus_areas) -> None:
     }
     if not focus_areas:
         errors["focus_areas"] = _("Choose at least one focus area.")
+    if listing.review_by and listing.review_by <= timezone.localdate():
+        errors["review_by"] = _("Choose a review date after today.")
     if (
         listing.kind == Listing.Kind.NEED
         and listing.publisher_type == Listing.PublisherType.PARTNER
@@ -308,13 +310,17 @@ def listing_approve(*, listing: Listing, by: User) -> Listing:
         to=Status.PUBLISHED,
         action="approve",
         published_at=listing.published_at or timezone.now(),
-        review_by=listing.review_by
-        if listing.review_by and listing.review_by > today
-        else today + REVIEW_PERIOD,
+        review_by=_review_date(listing.review_by, today=today),
         moderation_comment="",
     )
     _notify_publisher(listing, Kind.LISTING_APPROVED)
     return listing
+
+
+def _review_date(*candidates: datetime.date | None, today: datetime.date) -> datetime.date:
+    """The review-by date a listing is published with: the first of ``candidates`` still
+    ahead of ``today``, else a year from today."""
+    return next((date for date in candidates if date and date > today), today + REVIEW_PERIOD)
 
 
 def _comment(comment: str) -> str:
@@ -438,8 +444,10 @@ def revision_approve(*, revision: ListingRevision, by: User) -> Listing:
     revision = _decide_revision(revision, by, ListingRevision.Status.APPROVED)
     listing = revision.listing
     values = {key: revision.data.get(key) for key in SCALAR_FIELDS}
-    if values.get("review_by"):
-        values["review_by"] = datetime.date.fromisoformat(values["review_by"])
+    proposed = values["review_by"] and datetime.date.fromisoformat(values["review_by"])
+    # Left empty, a revision keeps the live date; a date that passed while the revision
+    # waited is moved a year ahead, as on a first approval.
+    values["review_by"] = _review_date(proposed, listing.review_by, today=timezone.localdate())
     related = {
         name: list(model.objects.filter(pk__in=revision.data.get(name, [])))
         for name, model in RELATED_FIELDS.items()

@@ -138,7 +138,11 @@ def test_returned_revision_leaves_the_live_text(draft, focal_point, secretariat,
     services.revision_return(revision=revision, by=secretariat, comment="Precisen el título.")
     draft.refresh_from_db()
     revision.refresh_from_db()
-    assert (draft.title, revision.status) != ("Nuevo", "pending")
+    assert (draft.title, revision.status, revision.comment) == (
+        "Sistema de alerta temprana ante inundaciones en cuencas andinas",
+        "returned",
+        "Precisen el título.",
+    )
     with pytest.raises(ValidationError, match="already decided"):
         services.revision_approve(revision=revision, by=secretariat)
 
@@ -290,3 +294,63 @@ def test_a_revision_can_clear_an_optional_field(draft, focal_point, secretariat,
     services.revision_approve(revision=revision, by=secretariat)
     draft.refresh_from_db()
     assert draft.duration_months is None
+
+
+def _published(draft, focal_point, secretariat):
+    services.listing_submit(listing=draft, by=focal_point)
+    services.listing_approve(listing=draft, by=secretariat)
+    draft.refresh_from_db()
+    return draft
+
+
+def test_a_revision_left_without_a_review_date_keeps_the_live_one(
+    draft, focal_point, secretariat, draft_data
+):
+    listing = _published(draft, focal_point, secretariat)
+    live = listing.review_by
+    revision = services.listing_update(
+        listing=listing, by=focal_point, data=draft_data(title="Segunda fase", review_by=None)
+    )
+    services.revision_approve(revision=revision, by=secretariat)
+    listing.refresh_from_db()
+    assert (listing.title, listing.review_by) == ("Segunda fase", live)
+    # So the expiry still finds it when that date passes.
+    assert services.listings_expire(today=live + datetime.timedelta(days=1)) == 1
+
+
+def test_a_review_date_in_the_past_is_refused_and_changes_nothing(
+    draft, focal_point, secretariat, draft_data
+):
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    listing = _published(draft, focal_point, secretariat)
+    with pytest.raises(ValidationError) as error:
+        services.listing_update(
+            listing=listing, by=focal_point, data=draft_data(review_by=yesterday)
+        )
+    assert error.value.message_dict == {"review_by": ["Choose a review date after today."]}
+    assert not ListingRevision.objects.filter(listing=listing).exists()
+
+    other = services.listing_create(
+        by=focal_point, kind="need", data=draft_data(title="Otra", review_by=yesterday)
+    )
+    with pytest.raises(ValidationError) as error:
+        services.listing_submit(listing=other, by=focal_point)
+    assert error.value.message_dict == {"review_by": ["Choose a review date after today."]}
+    other.refresh_from_db()
+    assert other.status == Status.DRAFT
+
+
+def test_a_review_date_that_passed_while_the_revision_waited_moves_a_year_ahead(
+    draft, focal_point, secretariat, draft_data
+):
+    listing = _published(draft, focal_point, secretariat)
+    soon = timezone.localdate() + datetime.timedelta(days=3)
+    revision = services.listing_update(
+        listing=listing, by=focal_point, data=draft_data(review_by=soon)
+    )
+    Listing.objects.filter(pk=listing.pk).update(review_by=timezone.localdate())
+    revision.data["review_by"] = timezone.localdate().isoformat()  # as if days went by
+    revision.save(update_fields=["data"])
+    services.revision_approve(revision=revision, by=secretariat)
+    listing.refresh_from_db()
+    assert listing.review_by == timezone.localdate() + datetime.timedelta(days=365)
