@@ -173,7 +173,10 @@ class ListingRevisionAdmin(CommentedActionsMixin, admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         revision = self.get_object(request, object_id)
-        extra = {"diff": revision_diff(revision) if revision else []}
+        extra = {
+            "diff": revision_diff(revision) if revision else [],
+            "proposed_documents": revision.documents.all() if revision else [],
+        }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
     @admin.action(description=_("Approve the changes"), permissions=["moderate"])

@@ -385,6 +385,16 @@ class ListingDocument(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    # A file added to a published listing is a change like any other: it waits, with the
+    # revision that proposes it, for the Secretariat, and is public once that is approved.
+    revision = models.ForeignKey(
+        "ListingRevision",
+        verbose_name=_("proposed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+    )
 
     class Meta:
         verbose_name = _("document")
@@ -393,6 +403,10 @@ class ListingDocument(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_proposed(self) -> bool:
+        return self.revision_id is not None
 
 
 class ListingRevision(models.Model):

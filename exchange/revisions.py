@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from exchange.models import Listing, ListingRevision
 from exchange.selectors import reference
 from exchange.services import RELATED_FIELDS, SCALAR_FIELDS
@@ -64,4 +66,13 @@ def revision_diff(revision: ListingRevision) -> list[FieldChange]:
                 new=_related_display(name, revision.data.get(name, [])),
             )
         )
+    documents = list(listing.documents.filter(revision=None).values_list("name", flat=True))
+    proposed = list(revision.documents.values_list("name", flat=True))
+    changes.append(
+        FieldChange(
+            label=_("documents"),
+            old="\n".join(documents),
+            new="\n".join(documents + proposed),
+        )
+    )
     return changes

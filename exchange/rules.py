@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import rules
 
+from exchange.models import Listing
 from accounts.rules import (
     is_delegate,
     is_focal_point,
@@ -47,11 +48,14 @@ def is_publisher_of(user, listing) -> bool:
 
 @rules.predicate
 def is_liaison_for(user, listing) -> bool:
-    """A mission liaison of the listing's country."""
+    """A mission liaison of the country whose Member-State institutions publish the listing
+    (a partner based in that country publishes for itself, not for the country), as
+    ``selectors._of_country`` selects them."""
     return bool(
         listing is not None
         and is_mission_liaison(user)
         and listing.country_id is not None
+        and listing.publisher_type == Listing.PublisherType.MEMBER_STATE
         and user.institution.country_id == listing.country_id
     )
 
@@ -100,6 +104,10 @@ rules.add_perm("exchange.withdraw_listing", is_publisher_of)
 rules.add_perm("exchange.renew_listing", is_publisher_of)
 rules.add_perm("exchange.manage_documents", is_publisher_of & is_editable)
 rules.add_perm("exchange.view_listing_history", is_publisher_of | is_liaison_for | is_staff_reader)
+# Files proposed with a revision are not public until the Secretariat approves them.
+rules.add_perm(
+    "exchange.view_proposed_documents", is_publisher_of | is_liaison_for | is_staff_reader
+)
 rules.add_perm("exchange.moderate_listing", is_secretariat)
 rules.add_perm("exchange.view_moderation_queue", is_staff_reader)
 rules.add_perm(

@@ -26,6 +26,7 @@ from exchange.models import (
     FocusArea,
     ImportJob,
     Listing,
+    ListingDocument,
     ListingEvent,
     ListingRevision,
 )
@@ -118,7 +119,7 @@ def listings_visible_to(user: User) -> QuerySet[Listing]:
     """Every listing ``user`` may open: the published ones, and more for insiders.
 
     The publisher's people see their institution's listings in every state; a mission liaison
-    sees its country's; the Secretariat and board members see all.
+    sees its country's (``country_listings``); the Secretariat and board members see all.
     """
     listings = Listing.objects.all()
     if is_staff_reader(user):
@@ -127,7 +128,7 @@ def listings_visible_to(user: User) -> QuerySet[Listing]:
     if acts_for_an_institution(user):
         visible |= Q(institution_id=user.institution_id)
     if is_mission_liaison(user):
-        visible |= Q(country_id=user.institution.country_id)
+        visible |= _of_country(user.institution.country_id)
     return listings.filter(visible)
 
 
@@ -166,7 +167,7 @@ def listing_for_page(user: User, pk: int) -> Listing | None:
         .select_related("institution", "institution__country", "country")
         .defer(*SEARCH_FIELDS)
         .prefetch_related(
-            "documents",
+            Prefetch("documents", ListingDocument.objects.select_related("revision")),
             Prefetch(
                 "revisions",
                 queryset=ListingRevision.objects.filter(status=ListingRevision.Status.PENDING),
@@ -455,10 +456,16 @@ def institution_listings(institution: Institution) -> QuerySet[Listing]:
     )
 
 
+def _of_country(country_id: int) -> Q:
+    """The listings of a country's Member-State institutions (a partner based there publishes
+    for itself): what its mission liaisons read, drafts included (rules.is_liaison_for)."""
+    return Q(country_id=country_id, publisher_type=Listing.PublisherType.MEMBER_STATE)
+
+
 def country_listings(country: Country) -> QuerySet[Listing]:
     """Every listing of a country, drafts included, for its mission liaisons."""
     return (
-        Listing.objects.filter(country=country)
+        Listing.objects.filter(_of_country(country.pk))
         .select_related("institution", "created_by")
         .order_by("-updated", "-id")
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -201,20 +202,51 @@ def _revision_payload(listing: Listing, data: ListingData) -> dict:
     if data.focus_areas is not None and not data.focus_areas:
         raise ValidationError({"focus_areas": _("Choose at least one focus area.")})
     _check_complete(proposed, focus_areas=data.focus_areas or list(listing.focus_areas.all()))
-    payload = {key: _jsonable(getattr(proposed, key)) for key in SCALAR_FIELDS}
-    for name, rows in data.related().items():
-        current = rows if rows is not None else list(getattr(listing, name).all())
+    return _payload(proposed, data.related(), listing)
+
+
+def _payload(values: Listing, related: dict, listing: Listing) -> dict:
+    """What a revision of ``listing`` stores: the scalar values of ``values`` and, for each
+    related field, the rows given in ``related`` or else the listing's own."""
+    payload = {key: _jsonable(getattr(values, key)) for key in SCALAR_FIELDS}
+    for name in RELATED_FIELDS:
+        rows = related.get(name)
+        current = rows if rows is not None else getattr(listing, name).all()
         payload[name] = sorted(row.pk for row in current)
     return payload
 
 
 def _revision_save(*, listing: Listing, by: User, payload: dict) -> ListingRevision:
-    revision, _created = ListingRevision.objects.update_or_create(
+    """The listing's pending revision, now proposing ``payload``."""
+    revision, created = ListingRevision.objects.update_or_create(
         listing=listing,
         status=ListingRevision.Status.PENDING,
         defaults={"data": payload, "submitted_by": by, "comment": ""},
     )
+    if created:
+        _carry_returned_documents(revision)
     return revision
+
+
+def _open_revision(*, listing: Listing, by: User) -> ListingRevision:
+    """The listing's pending revision, or a new one proposing the live values (to which a
+    document is then added)."""
+    revision, created = ListingRevision.objects.get_or_create(
+        listing=listing,
+        status=ListingRevision.Status.PENDING,
+        defaults={"data": _payload(listing, {}, listing), "submitted_by": by},
+    )
+    if created:
+        _carry_returned_documents(revision)
+    return revision
+
+
+def _carry_returned_documents(revision: ListingRevision) -> None:
+    """Documents proposed by a revision the Secretariat returned are proposed again by the
+    publisher's next one."""
+    ListingDocument.objects.filter(
+        listing_id=revision.listing_id, revision__status=ListingRevision.Status.RETURNED
+    ).update(revision=revision)
 
 
 def _jsonable(value):
@@ -384,6 +416,11 @@ def listing_withdraw(*, listing: Listing, by: User) -> Listing:
     listing.status = targets[listing.status]
     with _history(by, "withdraw"):
         listing.save(update_fields=["status", "updated"])
+    # The listing goes back through moderation whole: files proposed with a revision are
+    # simply its files again, and the revision is closed.
+    listing.documents.filter(
+        revision__status__in=(ListingRevision.Status.PENDING, ListingRevision.Status.RETURNED)
+    ).update(revision=None)
     listing.revisions.filter(status=ListingRevision.Status.PENDING).update(
         status=ListingRevision.Status.WITHDRAWN, decided_at=timezone.now()
     )
@@ -454,6 +491,7 @@ def revision_approve(*, revision: ListingRevision, by: User) -> Listing:
     }
     with _history(by, "approve revision"):
         _apply(listing, ListingData(values=values, **related))
+    revision.documents.update(revision=None)
     _notify_publisher(listing, Kind.REVISION_APPROVED)
     return listing
 
@@ -468,6 +506,7 @@ def revision_return(*, revision: ListingRevision, by: User, comment: str) -> Lis
 @transaction.atomic
 def revision_reject(*, revision: ListingRevision, by: User, comment: str) -> ListingRevision:
     revision = _decide_revision(revision, by, ListingRevision.Status.REJECTED, _comment(comment))
+    _delete_documents(revision.documents.all())
     _notify_publisher(revision.listing, Kind.REVISION_REJECTED, revision.comment)
     return revision
 
@@ -489,6 +528,10 @@ def document_add(*, listing: Listing, by: User, upload) -> ListingDocument:
     checked = check_upload(upload)
     document = ListingDocument(
         listing=listing,
+        # On a public listing, a new file waits for the Secretariat like a change of text.
+        revision=_open_revision(listing=listing, by=by)
+        if listing.status in (Status.PUBLISHED, Status.EXPIRED)
+        else None,
         token=checked.token,
         name=checked.name,
         content_type=checked.content_type,
@@ -503,9 +546,15 @@ def document_add(*, listing: Listing, by: User, upload) -> ListingDocument:
 @transaction.atomic
 def document_remove(*, document: ListingDocument, by: User) -> None:
     _require(by, "exchange.manage_documents", document.listing)
-    storage, path = document.file.storage, document.file.name
-    document.delete()
-    transaction.on_commit(lambda: storage.delete(path))
+    _delete_documents([document])
+
+
+def _delete_documents(documents: Iterable[ListingDocument]) -> None:
+    """Delete the rows, and their files once that is committed."""
+    for document in documents:
+        storage, path = document.file.storage, document.file.name
+        document.delete()
+        transaction.on_commit(functools.partial(storage.delete, path))
 
 
 # --- Interest and connections ----------------------------------------------------------------

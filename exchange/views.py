@@ -179,6 +179,7 @@ def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "connection": connection,
             "is_publisher": user.has_perm("exchange.submit_listing", listing),
             "can_manage_documents": user.has_perm("exchange.manage_documents", listing),
+            "documents": _documents_for(user, listing),
             "connections": (
                 selectors.connections_of(listing.institution).filter(listing=listing)
                 if user.has_perm("exchange.submit_listing", listing)
@@ -327,22 +328,43 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
     form = DocumentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.document_add(
+            document = services.document_add(
                 listing=listing, by=request.user, upload=form.cleaned_data["file"]
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, _("The document was added."))
+            messages.success(
+                request,
+                _(
+                    "The document was added to your proposed changes. It will be public once "
+                    "the Secretariat approves them."
+                )
+                if document.is_proposed
+                else _("The document was added."),
+            )
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     return redirect(listing)
+
+
+def _documents_for(user, listing: Listing) -> list[ListingDocument]:
+    """The listing's documents ``user`` may see: those proposed with a revision only for the
+    publisher and staff."""
+    documents = listing.documents.all()
+    if user.has_perm("exchange.view_proposed_documents", listing):
+        return list(documents)
+    return [document for document in documents if not document.is_proposed]
 
 
 def document_download(request: HttpRequest, pk: int, document_pk: int) -> FileResponse:
     """Always a download, with the type found at upload and no sniffing."""
     listing = _listing(request, pk)
     document = get_object_or_404(ListingDocument, pk=document_pk, listing=listing)
+    if document.is_proposed and not request.user.has_perm(
+        "exchange.view_proposed_documents", listing
+    ):
+        raise Http404
     response = FileResponse(
         document.file.open("rb"),
         as_attachment=True,

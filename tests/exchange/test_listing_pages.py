@@ -5,11 +5,16 @@ from __future__ import annotations
 import io
 import zipfile
 
+import struct
+import zlib
+
+import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from exchange.models import Connection, Listing, ListingDocument
+from exchange import services
+from exchange.models import Connection, Listing, ListingDocument, ListingRevision
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +46,23 @@ class TestVisibility:
             client.force_login(outsider)
             assert client.get(url).status_code == 404
             assert client.get(reverse("exchange:edit", args=[draft.pk])).status_code == 404
+
+    def test_a_partner_draft_is_not_its_countrys(self, client, peru, mission_liaison):
+        """The liaison's pages agree with the rule: a partner based in Peru is not Peru."""
+        partner_draft = factories.ListingFactory(
+            institution=factories.PartnerInstitutionFactory(country=peru.country),
+            title="Borrador de una fundación peruana",
+            status="draft",
+        )
+        authority_draft = factories.ListingFactory(
+            institution=peru, title="Borrador de la Autoridad", status="draft"
+        )
+        client.force_login(mission_liaison)
+        assert client.get(partner_draft.get_absolute_url()).status_code == 404
+        assert client.get(authority_draft.get_absolute_url()).status_code == 200
+        dashboard = client.get(reverse("exchange:my_listings")).content.decode()
+        assert "Borrador de la Autoridad" in dashboard
+        assert "Borrador de una fundación peruana" not in dashboard
 
     def test_draft_is_visible_to_the_publisher_and_the_liaison(
         self, client, peru, focal_point, mission_liaison, board_member
@@ -237,6 +259,22 @@ def _docx() -> bytes:
     return buffer.getvalue()
 
 
+def _png() -> bytes:
+    """A 1×1 grey PNG, chunk by chunk."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\x80"))
+        + chunk(b"IEND", b"")
+    )
+
+
 def _zip_bomb() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -323,6 +361,110 @@ class TestDocuments:
             == 404
         )
         assert ListingDocument.objects.count() == 1
+
+
+    def test_xlsx_and_images_are_accepted(self, client, focal_point, listing):
+        client.force_login(focal_point)
+        workbook = io.BytesIO()
+        openpyxl.Workbook().save(workbook)
+        self._upload(client, listing, "cifras.xlsx", workbook.getvalue(), "text/plain")
+        self._upload(client, listing, "foto.png", _png(), "application/pdf")
+        assert [(d.name, d.content_type) for d in listing.documents.order_by("id")] == [
+            ("cifras.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            ("foto.png", "image/png"),
+        ]
+
+
+def _status(client, url: str) -> int:
+    response = client.get(url)
+    if response.streaming:
+        b"".join(response.streaming_content)  # read to the end, which closes the file
+    return response.status_code
+
+
+class TestDocumentsOfAPublishedListing:
+    """A file added to a published listing is a change: it waits for the Secretariat."""
+
+    @pytest.fixture
+    def listing(self, peru):
+        return factories.ListingFactory(institution=peru)
+
+    def _propose(self, client, focal_point, listing, name="anexo.pdf"):
+        client.force_login(focal_point)
+        response = client.post(
+            reverse("exchange:document_upload", args=[listing.pk]),
+            {"file": SimpleUploadedFile(name, _pdf(), content_type="application/pdf")},
+            follow=True,
+        )
+        assert "public once the Secretariat approves them" in response.content.decode()
+        return listing.documents.get(name=name)
+
+    def test_a_new_file_is_proposed_and_hidden_until_approved(
+        self, client, focal_point, other_focal_point, secretariat, listing
+    ):
+        document = self._propose(client, focal_point, listing)
+        revision = ListingRevision.objects.get(listing=listing, status="pending")
+        assert document.revision == revision
+        # The revision proposes the live text unchanged, and the file.
+        assert revision.data["title"] == listing.title
+        download = reverse("exchange:document", args=[listing.pk, document.pk])
+        page = client.get(listing.get_absolute_url()).content.decode()
+        assert "anexo.pdf" in page and "Proposed: public once the Secretariat" in page
+        for reader in (other_focal_point, None):
+            client.logout()
+            if reader:
+                client.force_login(reader)
+            assert "anexo.pdf" not in client.get(listing.get_absolute_url()).content.decode()
+            assert _status(client, download) == 404
+
+        client.force_login(secretariat)
+        admin_page = client.get(
+            reverse("admin:exchange_listingrevision_change", args=[revision.pk])
+        ).content.decode()
+        assert "Documents proposed with these changes" in admin_page and download in admin_page
+        assert _status(client, download) == 200
+        services.revision_approve(revision=revision, by=secretariat)
+
+        client.logout()
+        page = client.get(listing.get_absolute_url()).content.decode()
+        assert "anexo.pdf" in page and "Proposed" not in page
+        assert _status(client, download) == 200
+
+    def test_a_rejected_file_is_deleted_with_its_content(
+        self, client, focal_point, secretariat, listing, django_capture_on_commit_callbacks
+    ):
+        document = self._propose(client, focal_point, listing)
+        storage, path = document.file.storage, document.file.name
+        with django_capture_on_commit_callbacks(execute=True):
+            services.revision_reject(
+                revision=document.revision, by=secretariat, comment="No es pertinente."
+            )
+        assert not ListingDocument.objects.filter(pk=document.pk).exists()
+        assert not storage.exists(path)
+
+    def test_a_returned_file_is_proposed_again_with_the_next_changes(
+        self, client, focal_point, secretariat, listing, draft_data
+    ):
+        document = self._propose(client, focal_point, listing)
+        services.revision_return(
+            revision=document.revision, by=secretariat, comment="Añadan el presupuesto."
+        )
+        page = client.get(listing.get_absolute_url()).content.decode()
+        assert "Proposed with changes the Secretariat returned" in page
+        revision = services.listing_update(
+            listing=listing, by=focal_point, data=draft_data(title="Con presupuesto")
+        )
+        document.refresh_from_db()
+        assert (document.revision, revision.data["title"]) == (revision, "Con presupuesto")
+
+    def test_withdrawing_the_listing_makes_the_file_its_own(
+        self, client, focal_point, listing
+    ):
+        document = self._propose(client, focal_point, listing)
+        services.listing_withdraw(listing=listing, by=focal_point)
+        document.refresh_from_db()
+        assert document.revision is None
+        assert ListingRevision.objects.get(listing=listing).status == "withdrawn"
 
 
 class TestInterestAndDashboards:

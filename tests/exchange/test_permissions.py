@@ -42,6 +42,19 @@ MATRIX = [
     ("exchange.withdraw_listing", "peru_published", PUBLISHERS),
     ("exchange.renew_listing", "peru_published", PUBLISHERS),
     ("exchange.manage_documents", "peru_draft", PUBLISHERS),
+    ("exchange.manage_documents", "peru_published", PUBLISHERS),
+    ("exchange.manage_documents", "argentine_published", {"other_focal_point"}),
+    (
+        "exchange.view_proposed_documents",
+        "peru_published",
+        PUBLISHERS | {"mission_liaison"} | STAFF,
+    ),
+    ("exchange.view_proposed_documents", "argentine_published", {"other_focal_point"} | STAFF),
+    # A partner based in Peru publishes for itself: Peru's mission liaison neither reads its
+    # drafts nor writes them.
+    ("exchange.view_listing", "peruvian_partner_draft", STAFF),
+    ("exchange.edit_listing", "peruvian_partner_draft", set()),
+    ("exchange.view_listing_history", "peruvian_partner_draft", STAFF),
     ("exchange.view_listing_history", "peru_draft", PUBLISHERS | {"mission_liaison"} | STAFF),
     ("exchange.moderate_listing", "peru_draft", {"secretariat"}),
     ("exchange.view_moderation_queue", None, STAFF),
@@ -65,6 +78,10 @@ def objects(peru, argentina, partner, other_focal_point):
         "argentine_draft": factories.ListingFactory(institution=argentina, status="draft"),
         "argentine_published": factories.ListingFactory(institution=argentina),
         "partner_published": factories.ListingFactory(institution=partner.institution),
+        "peruvian_partner_draft": factories.ListingFactory(
+            institution=factories.PartnerInstitutionFactory(country=peru.country),
+            status="draft",
+        ),
         "connection": Connection.objects.create(
             listing=peru_published,
             institution=argentina,
