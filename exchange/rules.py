@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import rules
 
-from exchange.models import Listing
 from accounts.rules import (
     is_delegate,
     is_focal_point,
@@ -20,6 +19,7 @@ from accounts.rules import (
     is_staff_reader,
     is_vetted_partner,
 )
+from exchange.models import Listing
 
 PUBLIC_STATUSES = frozenset({"published"})
 EDITABLE_STATUSES = frozenset({"draft", "returned", "withdrawn", "published", "expired"})

@@ -5,15 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('exchange', '0011_search_query_function'),
+        ("exchange", "0011_search_query_function"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='listingdocument',
-            name='revision',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='documents', to='exchange.listingrevision', verbose_name='proposed by'),
+            model_name="listingdocument",
+            name="revision",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="documents",
+                to="exchange.listingrevision",
+                verbose_name="proposed by",
+            ),
         ),
     ]

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import io
-import zipfile
-
 import struct
+import zipfile
 import zlib
 
 import openpyxl
@@ -260,7 +259,7 @@ def _docx() -> bytes:
 
 
 def _png() -> bytes:
-    """A 1×1 grey PNG, chunk by chunk."""
+    """A one-pixel grey PNG, chunk by chunk."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         body = kind + data
@@ -362,7 +361,6 @@ class TestDocuments:
         )
         assert ListingDocument.objects.count() == 1
 
-
     def test_xlsx_and_images_are_accepted(self, client, focal_point, listing):
         client.force_login(focal_point)
         workbook = io.BytesIO()
@@ -409,7 +407,8 @@ class TestDocumentsOfAPublishedListing:
         assert revision.data["title"] == listing.title
         download = reverse("exchange:document", args=[listing.pk, document.pk])
         page = client.get(listing.get_absolute_url()).content.decode()
-        assert "anexo.pdf" in page and "Proposed: public once the Secretariat" in page
+        assert "anexo.pdf" in page
+        assert "Proposed: public once the Secretariat" in page
         for reader in (other_focal_point, None):
             client.logout()
             if reader:
@@ -421,13 +420,15 @@ class TestDocumentsOfAPublishedListing:
         admin_page = client.get(
             reverse("admin:exchange_listingrevision_change", args=[revision.pk])
         ).content.decode()
-        assert "Documents proposed with these changes" in admin_page and download in admin_page
+        assert "Documents proposed with these changes" in admin_page
+        assert download in admin_page
         assert _status(client, download) == 200
         services.revision_approve(revision=revision, by=secretariat)
 
         client.logout()
         page = client.get(listing.get_absolute_url()).content.decode()
-        assert "anexo.pdf" in page and "Proposed" not in page
+        assert "anexo.pdf" in page
+        assert "Proposed" not in page
         assert _status(client, download) == 200
 
     def test_a_rejected_file_is_deleted_with_its_content(
@@ -457,9 +458,7 @@ class TestDocumentsOfAPublishedListing:
         document.refresh_from_db()
         assert (document.revision, revision.data["title"]) == (revision, "Con presupuesto")
 
-    def test_withdrawing_the_listing_makes_the_file_its_own(
-        self, client, focal_point, listing
-    ):
+    def test_withdrawing_the_listing_makes_the_file_its_own(self, client, focal_point, listing):
         document = self._propose(client, focal_point, listing)
         services.listing_withdraw(listing=listing, by=focal_point)
         document.refresh_from_db()
