@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -36,6 +37,8 @@ from exchange.forms import (
 from exchange.models import Connection, ImportJob, Listing, ListingDocument
 from exchange.services import ListingData, SimilarListingsFound
 from exchange.text import highlight, render_markdown
+
+DASHBOARD_PAGE_SIZE = 50
 
 
 def _listing(request: HttpRequest, pk: int, permission: str | None = None) -> Listing:
@@ -418,24 +421,30 @@ def express_interest(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("exchange.view_dashboard_listings", raise_exception=True)
 def my_listings(request: HttpRequest) -> HttpResponse:
-    listings = selectors.dashboard_listings(request.user)
+    # An import can bring thousands of drafts: the table is paged, and reads no long text.
+    listings = selectors.dashboard_listings(request.user).defer(*selectors.LONG_FIELDS)
+    page = Paginator(listings, DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "exchange/my_listings.html",
-        {"listings": listings, "may_import": _may_import(request.user)},
+        {"page": page, "listings": page.object_list, "may_import": _may_import(request.user)},
     )
 
 
 @login_required
 @permission_required("exchange.view_dashboard_listings", raise_exception=True)
 def my_connections(request: HttpRequest) -> HttpResponse:
-    connections = list(selectors.connections_of(request.user.institution))
+    page = Paginator(selectors.connections_of(request.user.institution), DASHBOARD_PAGE_SIZE)
+    page = page.get_page(request.GET.get("page"))
+    connections = list(page.object_list)
     for connection in connections:
         connection.next_statuses = [
             (status, Connection.Status(status).label)
             for status in Connection.TRANSITIONS[connection.status]
         ]
-    return render(request, "exchange/my_connections.html", {"connections": connections})
+    return render(
+        request, "exchange/my_connections.html", {"page": page, "connections": connections}
+    )
 
 
 @login_required

@@ -475,6 +475,9 @@ class TestInterestAndDashboards:
         assert connection.institution == other_focal_point.institution
         page = client.get(listing.get_absolute_url()).content.decode()
         assert "the connection is: Interested" in page
+        own = client.get(reverse("exchange:my_connections")).content.decode()
+        assert listing.title in own
+        assert "Interested" in own
         client.force_login(focal_point)
         page = client.get(reverse("exchange:my_connections")).content.decode()
         assert other_focal_point.institution.name in page
@@ -490,6 +493,19 @@ class TestInterestAndDashboards:
         client.post(reverse("exchange:interest", args=[listing.pk]), {"message": "  "})
         assert Connection.objects.count() == 0
 
+    def test_my_listings_are_paged(self, client, focal_point, peru):
+        factories.ListingFactory.create_batch(53, institution=peru, created_by=focal_point)
+        client.force_login(focal_point)
+        first = client.get(reverse("exchange:my_listings"))
+        assert len(first.context["listings"]) == 50
+        assert 'href="?page=2"' in first.content.decode()
+        second = client.get(reverse("exchange:my_listings"), {"page": 2})
+        assert len(second.context["listings"]) == 3
+        assert "Page 2 of 2" in second.content.decode()
+        assert {listing.pk for listing in second.context["listings"]}.isdisjoint(
+            listing.pk for listing in first.context["listings"]
+        )
+
     @pytest.mark.parametrize("rows", [1, 12])
     def test_my_listings_query_count(
         self, client, focal_point, peru, django_assert_num_queries, rows
@@ -497,10 +513,10 @@ class TestInterestAndDashboards:
         factories.ListingFactory.create_batch(rows, institution=peru, created_by=focal_point)
         client.force_login(focal_point)
         client.get(reverse("exchange:my_listings"))
-        # session, user, institution, listings with authors, unread count
-        with django_assert_num_queries(5):
+        # session, user, institution, count, one page of listings with authors, unread count
+        with django_assert_num_queries(6):
             response = client.get(reverse("exchange:my_listings"))
-        assert len(response.context["listings"]) == rows
+        assert len(response.context["listings"]) == min(rows, 50)
 
     @pytest.mark.parametrize("rows", [1, 8])
     def test_my_connections_query_count(
@@ -516,8 +532,8 @@ class TestInterestAndDashboards:
             )
         client.force_login(focal_point)
         client.get(reverse("exchange:my_connections"))
-        # session, user, institution, connections with both institutions, unread count
-        with django_assert_num_queries(5):
+        # session, user, institution, count, connections with both institutions, unread count
+        with django_assert_num_queries(6):
             response = client.get(reverse("exchange:my_connections"))
         assert len(response.context["connections"]) == rows
 
