@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Country, Institution
 from accounts.rules import is_secretariat
-from exchange.models import SDG, Connection, FocusArea, Listing
+from exchange.models import SDG, Connection, FocusArea, Listing, ListingRevision
 from exchange.selectors import FACETS, SORTS, CatalogueQuery, public_institutions, reference
 
 
@@ -90,15 +90,20 @@ class ListingForm(forms.Form):
     )
 
     @classmethod
-    def for_listing(cls, listing: Listing, data=None) -> ListingForm:
-        initial = {
-            name: getattr(listing, name)
-            for name in cls.base_fields
-            if name not in {"focus_areas", "sdgs", "beneficiary_countries"}
-        }
-        initial["focus_areas"] = list(listing.focus_areas.all())
-        initial["sdgs"] = list(listing.sdgs.all())
-        initial["beneficiary_countries"] = list(listing.beneficiary_countries.all())
+    def for_listing(
+        cls, listing: Listing, data=None, revision: ListingRevision | None = None
+    ) -> ListingForm:
+        """The form for editing ``listing``: filled with the changes of ``revision`` (the
+        publisher's pending or returned one) when given, else with the live values."""
+        related = ("focus_areas", "sdgs", "beneficiary_countries")
+        if revision is not None:
+            initial = {name: revision.data.get(name) for name in cls.base_fields}
+        else:
+            initial = {
+                name: getattr(listing, name) for name in cls.base_fields if name not in related
+            }
+            for name in related:
+                initial[name] = list(getattr(listing, name).all())
         return cls(data=data, initial=initial)
 
 

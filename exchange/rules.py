@@ -24,6 +24,8 @@ from exchange.models import Listing
 PUBLIC_STATUSES = frozenset({"published"})
 EDITABLE_STATUSES = frozenset({"draft", "returned", "withdrawn", "published", "expired"})
 DRAFT_STATUSES = frozenset({"draft", "returned"})
+# A change to a listing in these states is a revision for the Secretariat; the live text stays.
+REVISED_STATUSES = frozenset({"published", "expired"})
 
 
 @rules.predicate

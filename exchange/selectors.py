@@ -179,6 +179,18 @@ def listing_for_page(user: User, pk: int) -> Listing | None:
     )
 
 
+def open_revision(listing: Listing) -> ListingRevision | None:
+    """The changes the publisher is working on: the pending revision, or the last one the
+    Secretariat returned when none was proposed since."""
+    latest = listing.revisions.order_by("-created", "-id").first()
+    if latest and latest.status in (
+        ListingRevision.Status.PENDING,
+        ListingRevision.Status.RETURNED,
+    ):
+        return latest
+    return None
+
+
 def listing_history(listing: Listing) -> list:
     """The recorded events of a listing, newest first, with who did them."""
     events = list(

@@ -27,7 +27,7 @@ from accounts.services import notifications_notify_institution
 from exchange import selectors
 from exchange.documents import check_upload
 from exchange.models import SDG, Connection, FocusArea, Listing, ListingDocument, ListingRevision
-from exchange.rules import is_editable
+from exchange.rules import REVISED_STATUSES, is_editable
 
 Status = Listing.Status
 Kind = User.NotificationKind
@@ -182,7 +182,7 @@ def _new_listing(*, by: User, kind: str, institution: Institution) -> Listing:
 def listing_update(*, listing: Listing, by: User, data: ListingData) -> Listing | ListingRevision:
     """Change a listing; for a published one, propose a revision and keep the live text."""
     _require(by, "exchange.edit_listing", listing)
-    if listing.status in (Status.PUBLISHED, Status.EXPIRED):
+    if listing.status in REVISED_STATUSES:
         return _revision_propose(listing=listing, by=by, data=data)
     with _history(by, "edit"):
         _apply(listing, data)
@@ -530,7 +530,7 @@ def document_add(*, listing: Listing, by: User, upload) -> ListingDocument:
         listing=listing,
         # On a public listing, a new file waits for the Secretariat like a change of text.
         revision=_open_revision(listing=listing, by=by)
-        if listing.status in (Status.PUBLISHED, Status.EXPIRED)
+        if listing.status in REVISED_STATUSES
         else None,
         token=checked.token,
         name=checked.name,

@@ -35,6 +35,7 @@ from exchange.forms import (
     SubmitForm,
 )
 from exchange.models import Connection, ImportJob, Listing, ListingDocument
+from exchange.rules import REVISED_STATUSES
 from exchange.services import ListingData, SimilarListingsFound
 from exchange.text import highlight, render_markdown
 
@@ -157,6 +158,7 @@ def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     ref = selectors.reference()
     connection = None
+    is_publisher = user.has_perm("exchange.submit_listing", listing)
     if user.is_authenticated and user.institution_id:
         connection = listing.connections.filter(institution_id=user.institution_id).first()
     return render(
@@ -180,7 +182,8 @@ def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "matches": matching.matches_for(listing) if listing.is_public else [],
             "interest_form": InterestForm(),
             "connection": connection,
-            "is_publisher": user.has_perm("exchange.submit_listing", listing),
+            "is_publisher": is_publisher,
+            "revision": selectors.open_revision(listing) if is_publisher else None,
             "can_manage_documents": user.has_perm("exchange.manage_documents", listing),
             "documents": _documents_for(user, listing),
             "connections": (
@@ -237,7 +240,9 @@ def listing_create(request: HttpRequest, kind: str) -> HttpResponse:
 @login_required
 def listing_edit(request: HttpRequest, pk: int) -> HttpResponse:
     listing = _listing(request, pk, "exchange.edit_listing")
-    form = ListingForm.for_listing(listing, data=request.POST or None)
+    revised = listing.status in REVISED_STATUSES
+    revision = selectors.open_revision(listing) if revised else None
+    form = ListingForm.for_listing(listing, data=request.POST or None, revision=revision)
     if request.method == "POST" and form.is_valid():
         try:
             result = services.listing_update(
@@ -260,7 +265,13 @@ def listing_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "exchange/listing_form.html",
-        {"form": form, "listing": listing, "kind": Listing.Kind(listing.kind)},
+        {
+            "form": form,
+            "listing": listing,
+            "kind": Listing.Kind(listing.kind),
+            "revised": revised,
+            "revision": revision,
+        },
         status=400 if request.method == "POST" else 200,
     )
 

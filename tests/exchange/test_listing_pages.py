@@ -244,6 +244,42 @@ class TestWriting:
         assert listing.revisions.get().data["title"] == "Texto propuesto"
         page = client.get(listing.get_absolute_url()).content.decode()
         assert "waiting for the Secretariat" in page
+        form = client.get(reverse("exchange:edit", args=[listing.pk]))
+        assert form.context["form"]["title"].value() == "Texto propuesto"
+
+    def test_returned_changes_come_back_with_the_comment_and_are_sent_again(
+        self, client, focal_point, secretariat, peru
+    ):
+        listing = factories.ListingFactory(institution=peru, title="Texto publicado")
+        client.force_login(focal_point)
+        edit = reverse("exchange:edit", args=[listing.pk])
+        client.post(edit, _form(title="Texto propuesto", duration_months=18))
+        services.revision_return(
+            revision=listing.revisions.get(), by=secretariat, comment="Precisen la duración."
+        )
+        page = client.get(listing.get_absolute_url()).content.decode()
+        assert "The Secretariat returned your changes" in page
+        assert "Precisen la duración." in page
+        form = client.get(edit)
+        assert form.context["form"]["title"].value() == "Texto propuesto"
+        assert form.context["form"]["duration_months"].value() == 18
+        assert "Precisen la duración." in form.content.decode()
+
+        client.post(edit, _form(title="Texto propuesto", duration_months=24))
+        assert [(r.status, r.data["duration_months"]) for r in listing.revisions.all()] == [
+            ("pending", 24),
+            ("returned", 18),
+        ]
+        page = client.get(listing.get_absolute_url()).content.decode()
+        assert "The Secretariat returned your changes" not in page
+
+    def test_an_expired_listing_is_edited_as_a_revision(self, client, focal_point, peru):
+        listing = factories.ListingFactory(institution=peru, status="expired")
+        client.force_login(focal_point)
+        page = client.get(reverse("exchange:edit", args=[listing.pk])).content.decode()
+        assert "This listing has expired" in page
+        assert "Send changes for review" in page
+        assert "Save draft" not in page
 
 
 def _pdf() -> bytes:
