@@ -190,7 +190,8 @@ def _exactly(sets: list[int], universe: int) -> list[int]:
 def _fit_terms(listing: Listing) -> tuple[list[tuple[str, object]], bool]:
     """The terms of the candidates that suit the listing's beneficiaries, and whether every
     candidate does: for a need, the offers open to its country (named, by region, or open
-    to all); for an offer, the needs from a country it names (all, when it names none)."""
+    to all); for an offer, the needs from a country it names or from a region it names
+    (all, when it names none)."""
     if listing.kind == Listing.Kind.NEED:
         iso3 = listing.country.iso3 if listing.country else None
         return [
@@ -200,7 +201,13 @@ def _fit_terms(listing: Listing) -> tuple[list[tuple[str, object]], bool]:
         ], False
     if not listing.beneficiary_ids and not listing.beneficiary_regions:
         return [], True
-    return [("country", pk) for pk in listing.beneficiary_ids], False
+    regions = set(listing.beneficiary_regions)
+    countries = set(listing.beneficiary_ids) | {
+        pk
+        for pk, country in selectors.reference().countries.items()
+        if regions & regions_of(country.iso3)
+    }
+    return [("country", pk) for pk in sorted(countries)], False
 
 
 def _scores_among(listing: Listing, limit: int, chosen: list[Candidate]) -> list[tuple]:

@@ -72,6 +72,25 @@ def test_region_and_open_offers_fit(need, peru, argentina):
     assert fits == {by_region: True, open_to_all: True}
 
 
+def test_an_offer_for_a_region_fits_the_needs_of_its_countries(need, peru, argentina):
+    """The reverse of the test above: an offer for Central America fits a Honduran need,
+    not an Argentine one."""
+    offer = factories.ListingFactory(
+        institution=peru,
+        beneficiary_regions=["central_america"],
+        relations__focus_areas=["sustainable-development-environment"],
+        relations__sdgs=[],
+    )
+    argentine_need = factories.ListingFactory(
+        institution=argentina,
+        kind="need",
+        relations__focus_areas=["sustainable-development-environment"],
+        relations__sdgs=[],
+    )
+    fits = {m.listing: m.beneficiary_fit for m in matches_for(offer)}
+    assert fits == {need: True, argentine_need: False}
+
+
 def test_only_published_offers_of_other_institutions(need, peru):
     same_publisher = factories.ListingFactory(
         institution=need.institution, relations__focus_areas=["sustainable-development-environment"]
@@ -145,7 +164,9 @@ def _expected_candidates(listing, published, *, limit, count):
             )
         if not listing.beneficiary_ids and not listing.beneficiary_regions:
             return True
-        return item.country_id in listing.beneficiary_ids
+        return item.country_id in listing.beneficiary_ids or bool(
+            set(listing.beneficiary_regions) & regions_of(item.country.iso3)
+        )
 
     def score(item) -> float:
         return (
