@@ -8,7 +8,7 @@ import functools
 import hashlib
 import itertools
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -16,6 +16,7 @@ from django.contrib.postgres.aggregates import ArrayAgg
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
 from django.core.cache import cache
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Country, Institution, User
 from accounts.rules import is_mission_liaison, is_secretariat, is_staff_reader
@@ -191,13 +192,39 @@ def open_revision(listing: Listing) -> ListingRevision | None:
     return None
 
 
-def listing_history(listing: Listing) -> list:
-    """The recorded events of a listing, newest first, with who did them."""
-    events = list(
+# What the services record as the action of a change (pghistory context), as people read it;
+# changes made outside them (an insert or update without context) keep pghistory's label.
+HISTORY_ACTIONS = {
+    "create": gettext_lazy("Created"),
+    "insert": gettext_lazy("Created"),
+    "edit": gettext_lazy("Edited"),
+    "update": gettext_lazy("Changed"),
+    "import": gettext_lazy("Imported"),
+    "submit": gettext_lazy("Submitted for review"),
+    "approve": gettext_lazy("Approved and published"),
+    "return": gettext_lazy("Returned with comments"),
+    "reject": gettext_lazy("Rejected"),
+    "approve revision": gettext_lazy("Changes approved"),
+    "withdraw": gettext_lazy("Withdrawn"),
+    "renew": gettext_lazy("Renewed"),
+    "expire": gettext_lazy("Expired"),
+    "archive": gettext_lazy("Archived"),
+}
+
+
+def listing_events(listing: Listing) -> QuerySet[ListingEvent]:
+    """The recorded states of a listing, newest first (see ``described_events``)."""
+    return (
         ListingEvent.objects.filter(pgh_obj_id=listing.pk)
         .select_related("pgh_context")
-        .order_by("-pgh_created_at", "-pgh_id")[:100]
+        .order_by("-pgh_created_at", "-pgh_id")
     )
+
+
+def described_events(events: Iterable[ListingEvent]) -> list[ListingEvent]:
+    """``events`` with who did them (``actor``), what they did (``action``) and the status they
+    left, in the reader's language (``status_label``)."""
+    events = list(events)
     user_ids = {
         (event.pgh_context.metadata or {}).get("user")
         for event in events
@@ -207,7 +234,11 @@ def listing_history(listing: Listing) -> list:
     for event in events:
         metadata = event.pgh_context.metadata if event.pgh_context else {}
         event.actor = users.get(metadata.get("user"))
-        event.action = metadata.get("action", event.pgh_label)
+        action = metadata.get("action", event.pgh_label)
+        event.action = HISTORY_ACTIONS.get(action, action)
+        event.status_label = (
+            Status(event.status).label if event.status in Status.values else event.status
+        )
     return events
 
 

@@ -40,6 +40,7 @@ from exchange.services import ListingData, SimilarListingsFound
 from exchange.text import highlight, render_markdown
 
 DASHBOARD_PAGE_SIZE = 50
+HISTORY_PAGE_SIZE = 50
 
 
 def _listing(request: HttpRequest, pk: int, permission: str | None = None) -> Listing:
@@ -192,7 +193,7 @@ def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 else []
             ),
             "history": (
-                selectors.listing_history(listing)[:5]
+                selectors.described_events(selectors.listing_events(listing)[:5])
                 if user.has_perm("exchange.view_listing_history", listing)
                 else []
             ),
@@ -204,10 +205,13 @@ def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def listing_history(request: HttpRequest, pk: int) -> HttpResponse:
     listing = _listing(request, pk, "exchange.view_listing_history")
+    page = Paginator(selectors.listing_events(listing), HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "exchange/listing_history.html",
-        {"listing": listing, "events": selectors.listing_history(listing)},
+        {"listing": listing, "page": page, "events": selectors.described_events(page)},
     )
 
 

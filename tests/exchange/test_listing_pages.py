@@ -655,9 +655,33 @@ def test_history_page_query_count(
     client.force_login(focal_point)
     url = reverse("exchange:history", args=[listing.pk])
     client.get(url)
-    # session, user, listing (+ institution), documents, pending revisions, events with
-    # their contexts, the people behind them, unread count
-    with django_assert_num_queries(8):
+    # session, user, listing (+ institution), documents, pending revisions, count, a page
+    # of events with their contexts, the people behind them, unread count
+    with django_assert_num_queries(9):
         response = client.get(url)
     assert len(response.context["events"]) == edits + 1
     assert response.context["events"][0].actor == focal_point
+
+
+def test_history_reads_in_the_readers_language_and_is_paged(
+    client, focal_point, secretariat, draft_data
+):
+    from exchange import services
+
+    listing = services.listing_create(by=focal_point, kind="offer", data=draft_data())
+    services.listing_submit(listing=listing, by=focal_point)
+    services.listing_return(listing=listing, by=secretariat, comment="Precisen el costo.")
+    for number in range(50):
+        services.listing_update(
+            listing=listing, by=focal_point, data=draft_data(title=f"Versión {number}")
+        )
+    client.force_login(focal_point)
+    url = reverse("exchange:history", args=[listing.pk])
+    client.cookies["django_language"] = "es"
+    first = client.get(url).content.decode()
+    assert "Edición" in first
+    assert 'href="?page=2"' in first
+    last = client.get(url, {"page": 2}).content.decode()
+    for label in ("Creación", "Enviada a revisión", "Devuelta con comentarios", "Borrador"):
+        assert label in last
+    assert ">return<" not in last
