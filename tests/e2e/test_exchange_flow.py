@@ -132,7 +132,7 @@ def test_catalogue_filters_update_in_place_with_htmx(page: Page, peru, argentina
 
     factories.ListingFactory(
         institution=peru,
-        title="Oferta peruana de agua",
+        title="Agua potable: oferta peruana",
         relations__focus_areas=["sustainable-development-environment"],
     )
     factories.ListingFactory(
@@ -149,3 +149,12 @@ def test_catalogue_filters_update_in_place_with_htmx(page: Page, peru, argentina
     assert "kind=need" in page.url
     page.reload()
     expect(page.locator(".listing-card")).to_have_count(1)
+    # Choosing another order takes effect at once too, without the Search button.
+    page.locator(".facets input[name=kind][value=need]").uncheck()
+    expect(page.locator(".listing-card")).to_have_count(2)
+    expect(page.locator(".listing-card").first).to_contain_text("Demanda argentina de turismo")
+    page.select_option("#sort", "title")
+    expect(page).to_have_url(re.compile(r"sort=title"))
+    expect(page.locator(".listing-card").first).to_contain_text("Agua potable: oferta peruana")
+    page.select_option("#sort", "newest")
+    expect(page.locator(".listing-card").first).to_contain_text("Demanda argentina de turismo")

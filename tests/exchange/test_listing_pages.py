@@ -585,6 +585,14 @@ def test_country_profile(client, peru, focal_point):
     assert client.get(reverse("exchange:country", args=["XXX"])).status_code == 404
 
 
+def test_country_profile_links_to_the_rest_of_its_needs(client, peru):
+    factories.ListingFactory.create_batch(21, institution=peru, kind="need")
+    page = client.get(reverse("exchange:country", args=["PER"])).content.decode()
+    assert "All needs in the catalogue" in page
+    assert "?country=PER&amp;kind=need" in page
+    assert "All offers in the catalogue" not in page
+
+
 class TestInstitutionProfile:
     def test_publisher_profile(self, client, partner):
         institution = partner.institution
