@@ -59,7 +59,8 @@ class RevisionWaitingFilter(WaitingFilter):
 
 
 class CommentedActionsMixin:
-    """Return and reject ask for a comment on an intermediate page first."""
+    """Return and reject ask for a comment on an intermediate page first; archiving, which is
+    final, asks for a confirmation there."""
 
     comment_template = "admin/exchange/comment_action.html"
 
@@ -68,6 +69,15 @@ class CommentedActionsMixin:
         if "apply" in request.POST and form.is_valid():
             self._decide(request, queryset, service, done, comment=form.cleaned_data["comment"])
             return None
+        return self._confirmation_page(request, queryset, action=action, title=title, form=form)
+
+    def _confirmed(self, request, queryset, *, action: str, title, service, done):
+        if "apply" in request.POST:
+            self._decide(request, queryset, service, done)
+            return None
+        return self._confirmation_page(request, queryset, action=action, title=title, form=None)
+
+    def _confirmation_page(self, request, queryset, *, action: str, title, form):
         return TemplateResponse(
             request,
             self.comment_template,
@@ -142,11 +152,13 @@ class ListingAdmin(CommentedActionsMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Archive"), permissions=["moderate"])
     def archive(self, request, queryset):
-        self._decide(
+        return self._confirmed(
             request,
             queryset,
-            services.listing_archive,
-            lambda n: ngettext("%d listing archived.", "%d listings archived.", n) % n,
+            action="archive",
+            title=_("Archive for good: the listings leave the catalogue and cannot come back"),
+            service=services.listing_archive,
+            done=lambda n: ngettext("%d listing archived.", "%d listings archived.", n) % n,
         )
 
     def has_moderate_permission(self, request) -> bool:

@@ -169,3 +169,89 @@ def test_revision_queue_query_count(
     with django_assert_num_queries(7):
         response = client.get(url, {"status__exact": "pending"})
     assert response.context["cl"].result_count == rows
+
+
+def test_archive_asks_for_confirmation_then_notifies(
+    client, secretariat, focal_point, peru, django_capture_on_commit_callbacks
+):
+    listing = factories.ListingFactory(institution=peru)
+    client.force_login(secretariat)
+    page = client.post(CHANGELIST, {"action": "archive", "_selected_action": [listing.pk]})
+    assert page.status_code == 200
+    assert "cannot come back" in page.content.decode()
+    listing.refresh_from_db()
+    assert listing.status == "published"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            CHANGELIST, {"action": "archive", "_selected_action": [listing.pk], "apply": "1"}
+        )
+    listing.refresh_from_db()
+    assert listing.status == "archived"
+    assert Notification.objects.get(recipient=focal_point).kind == "listing_archived"
+
+
+def test_reject_from_the_admin_notifies_with_the_reason(
+    client, secretariat, focal_point, submitted, django_capture_on_commit_callbacks
+):
+    client.force_login(secretariat)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            CHANGELIST,
+            {
+                "action": "reject",
+                "_selected_action": [submitted[0].pk],
+                "apply": "1",
+                "comment": "Fuera del alcance de la red.",
+            },
+        )
+    submitted[0].refresh_from_db()
+    assert (submitted[0].status, submitted[0].moderation_comment) == (
+        "rejected",
+        "Fuera del alcance de la red.",
+    )
+    note = Notification.objects.get(recipient=focal_point)
+    assert (note.kind, note.params["comment"]) == (
+        "listing_rejected",
+        "Fuera del alcance de la red.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "kind"),
+    [
+        ("approve", "approved", "revision_approved"),
+        ("return_with_comment", "returned", "revision_returned"),
+        ("reject", "rejected", "revision_rejected"),
+    ],
+)
+def test_revision_decisions_from_the_admin_notify_the_publisher(
+    client,
+    secretariat,
+    focal_point,
+    peru,
+    draft_data,
+    django_capture_on_commit_callbacks,
+    action,
+    status,
+    kind,
+):
+    listing = factories.ListingFactory(institution=peru, title="Título publicado")
+    revision = services.listing_update(
+        listing=listing, by=focal_point, data=draft_data(title="Título propuesto")
+    )
+    client.force_login(secretariat)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("admin:exchange_listingrevision_changelist"),
+            {
+                "action": action,
+                "_selected_action": [revision.pk],
+                "apply": "1",
+                "comment": "Motivo de la decisión.",
+            },
+        )
+    revision.refresh_from_db()
+    listing.refresh_from_db()
+    assert revision.status == status
+    assert listing.title == ("Título propuesto" if status == "approved" else "Título publicado")
+    assert Notification.objects.get(recipient=focal_point).kind == kind
