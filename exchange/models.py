@@ -390,7 +390,7 @@ class ListingDocument(models.Model):
     revision = models.ForeignKey(
         "ListingRevision",
         verbose_name=_("proposed by"),
-        on_delete=models.PROTECT,
+        on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="documents",

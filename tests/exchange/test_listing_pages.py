@@ -693,3 +693,15 @@ def test_history_reads_in_the_readers_language_and_is_paged(
     for label in ("Creación", "Enviada a revisión", "Devuelta con comentarios", "Borrador"):
         assert label in last
     assert ">return<" not in last
+
+
+def test_a_listing_with_a_proposed_document_can_still_be_deleted(peru, focal_point):
+    """Listings are archived, not deleted, but a cascade (an institution removed for good)
+    must not be blocked by a file waiting with a revision."""
+    listing = factories.ListingFactory(institution=peru)
+    upload = SimpleUploadedFile("anexo.pdf", _pdf(), content_type="application/pdf")
+    document = services.document_add(listing=listing, by=focal_point, upload=upload)
+    assert document.is_proposed
+    listing.delete()
+    assert not ListingDocument.objects.filter(pk=document.pk).exists()
+    assert not ListingRevision.objects.exists()
