@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.utils.translation import gettext as _
-
-from exchange.models import Listing, ListingRevision
+from exchange.models import Listing, ListingDocument, ListingRevision
 from exchange.selectors import reference
 from exchange.services import RELATED_FIELDS, SCALAR_FIELDS
 
@@ -70,7 +68,7 @@ def revision_diff(revision: ListingRevision) -> list[FieldChange]:
     proposed = list(revision.documents.values_list("name", flat=True))
     changes.append(
         FieldChange(
-            label=_("documents"),
+            label=str(ListingDocument._meta.verbose_name_plural),
             old="\n".join(documents),
             new="\n".join(documents + proposed),
         )

@@ -180,6 +180,15 @@ def listing_for_page(user: User, pk: int) -> Listing | None:
     )
 
 
+def documents_visible_to(user: User, listing: Listing) -> list[ListingDocument]:
+    """The documents of ``listing`` (from ``listing_for_page``) that ``user`` may see and
+    download: those proposed with a revision only for its publisher and staff."""
+    documents = listing.documents.all()
+    if user.has_perm("exchange.view_proposed_documents", listing):
+        return list(documents)
+    return [document for document in documents if not document.is_proposed]
+
+
 def open_revision(listing: Listing) -> ListingRevision | None:
     """The changes the publisher is working on: the pending revision, or the last one the
     Secretariat returned when none was proposed since."""

@@ -186,10 +186,10 @@ def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "is_publisher": is_publisher,
             "revision": selectors.open_revision(listing) if is_publisher else None,
             "can_manage_documents": user.has_perm("exchange.manage_documents", listing),
-            "documents": _documents_for(user, listing),
+            "documents": selectors.documents_visible_to(user, listing),
             "connections": (
                 selectors.connections_of(listing.institution).filter(listing=listing)
-                if user.has_perm("exchange.submit_listing", listing)
+                if is_publisher
                 else []
             ),
             "history": (
@@ -366,22 +366,12 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(listing)
 
 
-def _documents_for(user, listing: Listing) -> list[ListingDocument]:
-    """The listing's documents ``user`` may see: those proposed with a revision only for the
-    publisher and staff."""
-    documents = listing.documents.all()
-    if user.has_perm("exchange.view_proposed_documents", listing):
-        return list(documents)
-    return [document for document in documents if not document.is_proposed]
-
-
 def document_download(request: HttpRequest, pk: int, document_pk: int) -> FileResponse:
     """Always a download, with the type found at upload and no sniffing."""
     listing = _listing(request, pk)
-    document = get_object_or_404(ListingDocument, pk=document_pk, listing=listing)
-    if document.is_proposed and not request.user.has_perm(
-        "exchange.view_proposed_documents", listing
-    ):
+    visible = selectors.documents_visible_to(request.user, listing)
+    document = next((document for document in visible if document.pk == document_pk), None)
+    if document is None:
         raise Http404
     response = FileResponse(
         document.file.open("rb"),

@@ -155,6 +155,27 @@ class TestVisibility:
         with django_assert_num_queries(7):
             client.get(listing.get_absolute_url())
 
+    @pytest.mark.parametrize("documents", [1, 6])
+    def test_query_count_for_its_publisher(
+        self, client, peru, focal_point, draft_data, django_assert_num_queries, documents
+    ):
+        """What only the publisher sees (proposed files, returned changes, connections,
+        history) costs the same for one file or many."""
+        listing = factories.ListingFactory(institution=peru)
+        for index in range(documents):
+            upload = SimpleUploadedFile(f"x{index}.pdf", _pdf(), content_type="application/pdf")
+            services.document_add(listing=listing, by=focal_point, upload=upload)
+        services.listing_update(listing=listing, by=focal_point, data=draft_data(title="Nuevo"))
+        client.force_login(focal_point)
+        client.get(listing.get_absolute_url())
+        # session, user with institution, listing, documents with their revisions, pending
+        # revisions, own connection, open revision, history events (written without a
+        # person, so none to read), unread count, connections
+        with django_assert_num_queries(10):
+            response = client.get(listing.get_absolute_url())
+        assert len(response.context["documents"]) == documents
+        assert response.context["revision"].data["title"] == "Nuevo"
+
 
 class TestWriting:
     def test_focal_point_creates_and_submits(self, client, focal_point):
