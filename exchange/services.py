@@ -594,7 +594,7 @@ def connection_move(*, connection: Connection, by: User, status: str) -> Connect
         raise ValidationError(
             {
                 "status": _("This connection cannot move from %(old)s to %(new)s.")
-                % {"old": connection.get_status_display(), "new": status}
+                % {"old": connection.get_status_display(), "new": Connection.Status(status).label}
             }
         )
     connection.status = status

@@ -460,10 +460,20 @@ def connection_move(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     form = ConnectionStatusForm(request.POST)
     if form.is_valid():
-        try:
-            services.connection_move(
-                connection=connection, by=request.user, status=form.cleaned_data["status"]
+        status = form.cleaned_data["status"]
+        if not Connection.TRANSITIONS[status] and "confirm" not in request.POST:
+            # Completed and closed are final: neither side can move the connection again.
+            return render(
+                request,
+                "exchange/connection_confirm.html",
+                {
+                    "connection": connection,
+                    "status": status,
+                    "label": Connection.Status(status).label,
+                },
             )
+        try:
+            services.connection_move(connection=connection, by=request.user, status=status)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         except PermissionDenied:

@@ -544,6 +544,88 @@ class TestInterestAndDashboards:
         connection.refresh_from_db()
         assert connection.status == "in_talks"
 
+    def _connection(self, peru, other_focal_point, status="in_talks"):
+        listing = factories.ListingFactory(institution=peru)
+        return Connection.objects.create(
+            listing=listing,
+            institution=other_focal_point.institution,
+            created_by=other_focal_point,
+            message="Nos interesa.",
+            status=status,
+        )
+
+    def test_closing_asks_for_confirmation_first(
+        self, client, peru, focal_point, other_focal_point
+    ):
+        connection = self._connection(peru, other_focal_point)
+        client.force_login(focal_point)
+        url = reverse("exchange:connection_move", args=[connection.pk])
+        response = client.post(url, {"status": "closed"})
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert f"Mark the connection on “{connection.listing.title}” as “Closed”?" in page
+        assert "This step is final" in page
+        connection.refresh_from_db()
+        assert connection.status == "in_talks"
+        assert not other_focal_point.notifications.exists()
+        response = client.post(url, {"status": "closed", "confirm": "1"})
+        assert response.status_code == 302
+        connection.refresh_from_db()
+        assert connection.status == "closed"
+        page = client.get(reverse("exchange:my_connections")).content.decode()
+        assert "The connection was updated." in page
+
+    def test_a_step_that_is_not_final_needs_no_confirmation(
+        self, client, peru, focal_point, other_focal_point
+    ):
+        connection = self._connection(peru, other_focal_point)
+        client.force_login(focal_point)
+        response = client.post(
+            reverse("exchange:connection_move", args=[connection.pk]), {"status": "agreed"}
+        )
+        assert response.status_code == 302
+        connection.refresh_from_db()
+        assert connection.status == "agreed"
+
+    def test_the_other_side_is_told_of_each_step_in_its_language(
+        self, client, peru, focal_point, other_focal_point
+    ):
+        connection = self._connection(peru, other_focal_point, status="in_execution")
+        client.force_login(focal_point)
+        client.post(
+            reverse("exchange:connection_move", args=[connection.pk]),
+            {"status": "completed", "confirm": "1"},
+        )
+        note = other_focal_point.notifications.get()
+        assert (note.kind, note.params, note.url) == (
+            "connection_updated",
+            {"title": connection.listing.title, "status": "completed"},
+            connection.listing.get_absolute_url(),
+        )
+        assert not focal_point.notifications.exists()
+        client.force_login(other_focal_point)
+        client.cookies["django_language"] = "es"
+        inbox = client.get(reverse("accounts:inbox")).content.decode()
+        assert (
+            f"Nuevo estado de la vinculación sobre “{connection.listing.title}”: Finalizada"
+            in inbox
+        )
+
+    def test_an_illegal_step_is_refused_with_a_message(
+        self, client, peru, focal_point, other_focal_point
+    ):
+        connection = self._connection(peru, other_focal_point, status="interested")
+        client.force_login(focal_point)
+        response = client.post(
+            reverse("exchange:connection_move", args=[connection.pk]),
+            {"status": "in_execution"},
+            follow=True,
+        )
+        assert "cannot move from Interested to In execution" in response.content.decode()
+        connection.refresh_from_db()
+        assert connection.status == "interested"
+        assert not other_focal_point.notifications.exists()
+
     def test_empty_message_changes_nothing(self, client, peru, other_focal_point):
         listing = factories.ListingFactory(institution=peru)
         client.force_login(other_focal_point)
