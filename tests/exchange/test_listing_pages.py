@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import io
+import re
 import struct
 import zipfile
 import zlib
@@ -79,11 +81,57 @@ class TestVisibility:
             relations__sdgs=[8, 17],
             relations__beneficiaries=["BOL"],
             beneficiary_regions=["caribbean"],
+            title="Pasantías en innovación de la gestión pública",
+            summary="Intercambio de funcionarios entre agencias de gobierno digital.",
+            modality="triangular",
+            cooperation_type="internship",
+            stage="concluded",
+            duration_months=18,
+            cost_sharing="La Autoridad cubre pasajes; la receptora, alojamiento.",
+            contact_name="Ana Quispe",
+            contact_email="aquispe@example.org",
+            external_ref="APCI-2024-017",
+            published_at=datetime.datetime(2024, 3, 5, 15, tzinfo=datetime.UTC),
+            review_by=datetime.date(2031, 6, 30),
+        )
+        ListingDocument.objects.create(
+            listing=listing,
+            token="guide",
+            file="guide.pdf",
+            name="Guía de pasantías.pdf",
+            content_type="application/pdf",
+            size=2048,
+            uploaded_by=factories.UserFactory(),
         )
         factories.ListingFactory(
             institution=argentina, kind="need", relations__focus_areas=["smes"]
         )
         page = client.get(listing.get_absolute_url()).content.decode()
+        facts = {
+            "Published by": f'<a href="{reverse("exchange:institution", args=[peru.pk])}">'
+            f'{peru.name}</a> (<a href="{reverse("exchange:country", args=["PER"])}">Peru</a>)',
+            "Focus areas": "Small and Medium-sized Enterprises (SMEs) · Other",
+            "SDGs": "8. Decent Work and Economic Growth · 17. Partnerships for the Goals",
+            "Modality": "Triangular",
+            "Type of cooperation": "Internship",
+            "Stage": "Concluded (good practice)",
+            "Duration": "18 months",
+            "Cost sharing": "La Autoridad cubre pasajes; la receptora, alojamiento.",
+            "Contact": 'Ana Quispe <a href="mailto:aquispe@example.org">aquispe@example.org</a>',
+            "National reference": "APCI-2024-017",
+            "Published": '<time datetime="2024-03-05T15:00:00+00:00">March 5, 2024</time>',
+            "Review by": "June 30, 2031",
+        }
+        for term, value in facts.items():
+            assert f"<dt>{term}</dt><dd>{value}</dd>" in page, (
+                term,
+                re.findall(r"<dt>.*?</dd>", page),
+            )
+        assert '<article class="listing" lang="es">' in page
+        assert "<h1>Pasantías en innovación de la gestión pública</h1>" in page
+        assert "Intercambio de funcionarios entre agencias de gobierno digital." in page
+        document_url = reverse("exchange:document", args=[listing.pk, listing.documents.get().pk])
+        assert f'<a href="{document_url}" download>Guía de pasantías.pdf</a> (2.0\xa0KB)' in page
         assert "<li>pasantías</li>" in page
         assert 'href="https://example.org"' in page
         assert "<script>alert(1)</script>" not in page
@@ -207,8 +255,16 @@ class TestWriting:
         assert response.context["form"].errors
         assert Listing.objects.count() == 0
 
-    def test_script_in_every_text_field_is_inert(self, client, focal_point, secretariat):
+    def test_script_in_every_text_field_is_inert(
+        self, client, focal_point, secretariat, other_focal_point, draft_data
+    ):
+        """Every text a person writes (the listing's fields, the Secretariat's comments, an
+        interest message) is shown escaped, or sanitised for Markdown, on every page that
+        shows it: the listing, the catalogue, dashboards, history, inbox and admin."""
         payload = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+        escaped = (
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"
+        )
         client.force_login(focal_point)
         client.post(
             reverse("exchange:create", args=["offer"]),
@@ -218,19 +274,56 @@ class TestWriting:
                 description=payload,
                 cost_sharing=payload,
                 contact_name=payload,
+                external_ref=payload,
             ),
         )
         listing = Listing.objects.get()
-        for viewer in (focal_point, secretariat):
+        assert listing.external_ref == payload
+        services.listing_submit(listing=listing, by=focal_point, acknowledge_similar=True)
+        services.listing_return(listing=listing, by=secretariat, comment=payload)
+        returned_page = client.get(listing.get_absolute_url()).content.decode()
+        services.listing_submit(listing=listing, by=focal_point, acknowledge_similar=True)
+        services.listing_approve(listing=listing, by=secretariat)
+        revision = services.listing_update(
+            listing=listing, by=focal_point, data=draft_data(title=payload, summary=payload)
+        )
+        services.revision_return(revision=revision, by=secretariat, comment=payload)
+        services.interest_express(listing=listing, by=other_focal_point, message=payload)
+        pages = {"returned listing": returned_page}
+        for viewer in (focal_point, secretariat, other_focal_point):
             client.force_login(viewer)
-            page = client.get(listing.get_absolute_url()).content.decode()
-            assert "<script>alert" not in page
-            assert "<img src=x" not in page
-        client.force_login(secretariat)
-        admin = client.get(
-            reverse("admin:exchange_listing_change", args=[listing.pk])
+            pages[f"listing, {viewer}"] = client.get(listing.get_absolute_url()).content.decode()
+        client.force_login(focal_point)
+        for name in ("exchange:my_listings", "exchange:my_connections", "accounts:inbox"):
+            pages[name] = client.get(reverse(name)).content.decode()
+        pages["history"] = client.get(
+            reverse("exchange:history", args=[listing.pk])
         ).content.decode()
-        assert "<script>alert" not in admin
+        pages["edit"] = client.get(reverse("exchange:edit", args=[listing.pk])).content.decode()
+        client.force_login(other_focal_point)
+        pages["connections, interested"] = client.get(
+            reverse("exchange:my_connections")
+        ).content.decode()
+        client.logout()
+        pages["catalogue"] = client.get(reverse("exchange:catalogue")).content.decode()
+        client.force_login(secretariat)
+        for name, args in (
+            ("admin:exchange_listing_change", [listing.pk]),
+            ("admin:exchange_listing_changelist", []),
+            ("admin:exchange_listingrevision_change", [revision.pk]),
+            ("admin:exchange_connection_changelist", []),
+        ):
+            pages[name] = client.get(reverse(name, args=args)).content.decode()
+        for name, page in pages.items():
+            assert "<script>alert" not in page, name
+            assert "<img src=x" not in page, name
+        shown = {name for name, page in pages.items() if escaped in page}
+        # The payload reaches each page as text: it was written and is displayed, inert.
+        assert shown == set(pages), set(pages) - shown
+        # The Secretariat's comments and the interest message, not only the listing's text.
+        assert pages["returned listing"].count(escaped) >= 5
+        assert "Comment of the Secretariat" in pages["returned listing"]
+        assert "The Secretariat returned your changes" in pages[f"listing, {focal_point}"]
 
     def test_partner_cannot_open_the_need_form(self, client, partner):
         client.force_login(partner)
