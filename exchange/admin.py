@@ -7,15 +7,26 @@ import datetime
 
 from django.contrib import admin
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.admin_actions import run_on_each
 from exchange import services
 from exchange.forms import ModerationCommentForm
-from exchange.models import SDG, Connection, FocusArea, ImportJob, Listing, ListingRevision
+from exchange.models import (
+    SDG,
+    Connection,
+    FocusArea,
+    ImportJob,
+    Listing,
+    ListingDocument,
+    ListingRevision,
+)
 from exchange.revisions import revision_diff
+from exchange.rules import moderation_decisions, revision_decisions
 
 
 @admin.register(FocusArea)
@@ -63,6 +74,38 @@ class CommentedActionsMixin:
     final, asks for a confirmation there."""
 
     comment_template = "admin/exchange/comment_action.html"
+    # The admin action taking each decision of exchange.rules, offered on the change page.
+    decision_actions = {
+        "approve": "approve",
+        "return": "return_with_comment",
+        "reject": "reject",
+        "archive": "archive",
+    }
+
+    def decisions_of(self, obj) -> list[str]:
+        raise NotImplementedError
+
+    def _decisions(self, request, obj) -> list[tuple[str, str]]:
+        """The (action, label) buttons of ``obj``'s change page: the decisions its state
+        allows, among the actions ``request.user`` may run. They post to the list's
+        actions, so the same intermediate pages and services decide."""
+        if obj is None:
+            return []
+        actions = self.get_actions(request)
+        names = [self.decision_actions[decision] for decision in self.decisions_of(obj)]
+        return [(name, actions[name][2]) for name in names if name in actions]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra = {
+            "decisions": self._decisions(request, obj),
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            **self.change_context(obj),
+        }
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def change_context(self, obj) -> dict:
+        return {}
 
     def _with_comment(self, request, queryset, *, action: str, title, service, done):
         form = ModerationCommentForm(request.POST if "apply" in request.POST else None)
@@ -96,6 +139,42 @@ class CommentedActionsMixin:
         run_on_each(self, request, queryset, service, self.service_argument, done, **kwargs)
 
 
+class ListingDocumentInline(admin.TabularInline):
+    """A listing's files, its own and those proposed with a pending revision (read only:
+    publishers add and remove them; a revision's decision settles the proposed ones)."""
+
+    model = ListingDocument
+    fields = readonly_fields = [
+        "download",
+        "content_type",
+        "size",
+        "uploaded_by",
+        "created",
+        "proposed",
+    ]
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("uploaded_by", "revision")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("document"))
+    def download(self, document: ListingDocument) -> str:
+        url = reverse("exchange:document", args=[document.listing_id, document.pk])
+        return format_html('<a href="{}" download>{}</a>', url, document.name)
+
+    @admin.display(description=_("proposed with changes"), boolean=True)
+    def proposed(self, document: ListingDocument) -> bool:
+        return document.is_proposed
+
+
 @admin.register(Listing)
 class ListingAdmin(CommentedActionsMixin, admin.ModelAdmin):
     service_argument = "listing"
@@ -113,11 +192,17 @@ class ListingAdmin(CommentedActionsMixin, admin.ModelAdmin):
         "review_by", "moderation_comment", "created", "updated", "submitted_at", "published_at",
     ]  # fmt: skip
 
+    change_form_template = "admin/exchange/listing/change_form.html"
+    inlines = [ListingDocumentInline]
+
     def has_add_permission(self, request) -> bool:
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def decisions_of(self, obj) -> list[str]:
+        return moderation_decisions(obj)
 
     @admin.action(description=_("Approve and publish"), permissions=["moderate"])
     def approve(self, request, queryset):
@@ -183,13 +268,14 @@ class ListingRevisionAdmin(CommentedActionsMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        revision = self.get_object(request, object_id)
-        extra = {
-            "diff": revision_diff(revision) if revision else [],
-            "proposed_documents": revision.documents.all() if revision else [],
+    def decisions_of(self, obj) -> list[str]:
+        return revision_decisions(obj)
+
+    def change_context(self, obj) -> dict:
+        return {
+            "diff": revision_diff(obj) if obj else [],
+            "proposed_documents": obj.documents.all() if obj else [],
         }
-        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
     @admin.action(description=_("Approve the changes"), permissions=["moderate"])
     def approve(self, request, queryset):

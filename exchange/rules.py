@@ -26,6 +26,23 @@ EDITABLE_STATUSES = frozenset({"draft", "returned", "withdrawn", "published", "e
 DRAFT_STATUSES = frozenset({"draft", "returned"})
 # A change to a listing in these states is a revision for the Secretariat; the live text stays.
 REVISED_STATUSES = frozenset({"published", "expired"})
+# The Secretariat's decisions on a listing, and the states each may be taken from.
+MODERATED_FROM = {
+    "approve": frozenset({"submitted"}),
+    "return": frozenset({"submitted"}),
+    "reject": frozenset({"submitted"}),
+    "archive": frozenset({"published", "expired", "withdrawn", "rejected"}),
+}
+
+
+def moderation_decisions(listing: Listing) -> list[str]:
+    """The decisions the Secretariat can take on ``listing`` now (MODERATED_FROM order)."""
+    return [decision for decision, states in MODERATED_FROM.items() if listing.status in states]
+
+
+def revision_decisions(revision) -> list[str]:
+    """The decisions the Secretariat can take on a revision: all three while it waits."""
+    return ["approve", "return", "reject"] if revision.status == "pending" else []
 
 
 @rules.predicate

@@ -27,7 +27,7 @@ from accounts.services import notifications_notify_institution
 from exchange import selectors
 from exchange.documents import check_upload
 from exchange.models import SDG, Connection, FocusArea, Listing, ListingDocument, ListingRevision
-from exchange.rules import REVISED_STATUSES, is_editable
+from exchange.rules import MODERATED_FROM, REVISED_STATUSES, is_editable, revision_decisions
 
 Status = Listing.Status
 Kind = User.NotificationKind
@@ -313,12 +313,12 @@ def _notify_publisher(listing: Listing, kind: str, comment: str = "") -> None:
     )
 
 
-def _moderate(listing: Listing, by: User, *, expected: tuple, to: str, action: str, **fields):
+def _moderate(listing: Listing, by: User, *, to: str, action: str, **fields):
     _require(by, "exchange.moderate_listing", listing)
     # Lock the row, then read its current status into the caller's instance.
     Listing.objects.select_for_update(of=("self",)).filter(pk=listing.pk).values("pk").get()
     listing.refresh_from_db(fields=["status"])
-    if listing.status not in expected:
+    if listing.status not in MODERATED_FROM[action]:
         raise ValidationError(
             _("This listing is %(status)s; it cannot be changed this way.")
             % {"status": listing.get_status_display().lower()}
@@ -338,7 +338,6 @@ def listing_approve(*, listing: Listing, by: User) -> Listing:
     listing = _moderate(
         listing,
         by,
-        expected=(Status.SUBMITTED,),
         to=Status.PUBLISHED,
         action="approve",
         published_at=listing.published_at or timezone.now(),
@@ -368,7 +367,6 @@ def listing_return(*, listing: Listing, by: User, comment: str) -> Listing:
     listing = _moderate(
         listing,
         by,
-        expected=(Status.SUBMITTED,),
         to=Status.RETURNED,
         action="return",
         moderation_comment=_comment(comment),
@@ -383,7 +381,6 @@ def listing_reject(*, listing: Listing, by: User, comment: str) -> Listing:
     listing = _moderate(
         listing,
         by,
-        expected=(Status.SUBMITTED,),
         to=Status.REJECTED,
         action="reject",
         moderation_comment=_comment(comment),
@@ -398,7 +395,6 @@ def listing_archive(*, listing: Listing, by: User) -> Listing:
     listing = _moderate(
         listing,
         by,
-        expected=(Status.PUBLISHED, Status.EXPIRED, Status.WITHDRAWN, Status.REJECTED),
         to=Status.ARCHIVED,
         action="archive",
     )
@@ -466,7 +462,7 @@ def _decide_revision(revision: ListingRevision, by: User, status: str, comment: 
         "pk"
     ).get()
     revision.refresh_from_db(fields=["status"])
-    if revision.status != ListingRevision.Status.PENDING:
+    if not revision_decisions(revision):
         raise ValidationError(_("This revision was already decided."))
     revision.status = status
     revision.comment = comment

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from exchange import services
-from exchange.models import Listing, ListingRevision
+from exchange.models import Listing, ListingDocument, ListingRevision
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -255,3 +255,132 @@ def test_revision_decisions_from_the_admin_notify_the_publisher(
     assert revision.status == status
     assert listing.title == ("Título propuesto" if status == "approved" else "Título publicado")
     assert Notification.objects.get(recipient=focal_point).kind == kind
+
+
+def _change_page(client, listing):
+    return client.get(reverse("admin:exchange_listing_change", args=[listing.pk]))
+
+
+@pytest.mark.parametrize(
+    ("status", "offered"),
+    [
+        ("submitted", ["approve", "return_with_comment", "reject"]),
+        ("published", ["archive"]),
+        ("expired", ["archive"]),
+        ("rejected", ["archive"]),
+        ("draft", []),
+        ("returned", []),
+        ("archived", []),
+    ],
+)
+def test_a_listings_page_offers_the_decisions_its_state_allows(
+    client, secretariat, peru, status, offered
+):
+    listing = factories.ListingFactory(institution=peru, status=status)
+    client.force_login(secretariat)
+    response = _change_page(client, listing)
+    assert [name for name, _label in response.context["decisions"]] == offered
+    page = response.content.decode()
+    for name in offered:
+        assert f'<button type="submit" name="action" value="{name}">' in page
+    assert ('class="moderation-decisions"' in page) == bool(offered)
+
+
+def test_a_board_member_is_offered_no_decision(client, board_member, submitted):
+    client.force_login(board_member)
+    response = _change_page(client, submitted[0])
+    assert response.status_code == 200
+    assert response.context["decisions"] == []
+    assert "moderation-decisions" not in response.content.decode()
+
+
+def test_deciding_from_a_listings_page(
+    client, secretariat, focal_point, submitted, django_capture_on_commit_callbacks
+):
+    """The page's buttons post to the list's actions: returning asks for the comment on
+    the same intermediate page, then the service decides and the publisher is told."""
+    target, other = submitted[0], submitted[1]
+    client.force_login(secretariat)
+    page = _change_page(client, target).content.decode()
+    assert f'action="{CHANGELIST}"' in page
+    assert f'name="_selected_action" value="{target.pk}"' in page
+    ask = client.post(CHANGELIST, {"_selected_action": target.pk, "action": "return_with_comment"})
+    assert "Comment for the publisher" in ask.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(
+            CHANGELIST,
+            {
+                "_selected_action": target.pk,
+                "action": "return_with_comment",
+                "apply": "1",
+                "comment": "Precisen la duración.",
+            },
+            follow=True,
+        )
+    assert "1 listing returned." in done.content.decode()
+    target.refresh_from_db()
+    other.refresh_from_db()
+    assert (target.status, target.moderation_comment, other.status) == (
+        "returned",
+        "Precisen la duración.",
+        "submitted",
+    )
+    assert Notification.objects.get(recipient=focal_point).kind == "listing_returned"
+    client.post(CHANGELIST, {"_selected_action": other.pk, "action": "approve"})
+    other.refresh_from_db()
+    assert other.status == "published"
+
+
+def test_a_listings_page_lists_its_documents_and_the_proposed_ones(
+    client, secretariat, focal_point, peru, draft_data
+):
+    listing = factories.ListingFactory(institution=peru)
+    own = ListingDocument.objects.create(
+        listing=listing,
+        token="own",
+        file="own.pdf",
+        name="Términos de referencia.pdf",
+        content_type="application/pdf",
+        size=4096,
+        uploaded_by=focal_point,
+    )
+    revision = services.listing_update(listing=listing, by=focal_point, data=draft_data())
+    proposed = ListingDocument.objects.create(
+        listing=listing,
+        revision=revision,
+        token="new",
+        file="new.pdf",
+        name="Presupuesto.pdf",
+        content_type="application/pdf",
+        size=1024,
+        uploaded_by=focal_point,
+    )
+    client.force_login(secretariat)
+    page = _change_page(client, listing).content.decode()
+    for document in (own, proposed):
+        url = reverse("exchange:document", args=[listing.pk, document.pk])
+        assert f'<a href="{url}" download>{document.name}</a>' in page
+    assert page.count('alt="True"') == 1
+    # Files are the publishers' to add and remove: nothing to add or delete here.
+    assert 'name="documents-MAX_NUM_FORMS" value="0"' in page
+    assert "documents-0-DELETE" not in page
+
+
+@pytest.mark.parametrize(("status", "offered"), [("pending", 3), ("approved", 0)])
+def test_a_revisions_page_offers_its_decisions_while_it_waits(
+    client, secretariat, focal_point, peru, draft_data, status, offered
+):
+    listing = factories.ListingFactory(institution=peru)
+    revision = services.listing_update(listing=listing, by=focal_point, data=draft_data())
+    ListingRevision.objects.filter(pk=revision.pk).update(status=status)
+    client.force_login(secretariat)
+    response = client.get(reverse("admin:exchange_listingrevision_change", args=[revision.pk]))
+    assert [name for name, _label in response.context["decisions"]] == [
+        "approve",
+        "return_with_comment",
+        "reject",
+    ][:offered]
+    page = response.content.decode()
+    assert (f'action="{reverse("admin:exchange_listingrevision_changelist")}"' in page) == bool(
+        offered
+    )
