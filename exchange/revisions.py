@@ -1,4 +1,5 @@
-"""Side-by-side comparison of a proposed revision with the published listing."""
+"""Comparisons of a listing's versions: a proposed revision side by side with the published
+listing, and each recorded change of its history with the one before."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ class FieldChange:
     label: str
     old: str
     new: str
+    # Long text (a description): the history says it changed, without quoting it.
+    long: bool = False
 
     @property
     def changed(self) -> bool:
@@ -74,3 +77,65 @@ def revision_diff(revision: ListingRevision) -> list[FieldChange]:
         )
     )
     return changes
+
+
+# The fields a history event compares (the moderation comment too: the Secretariat's word
+# is part of the record), and those too long to quote in a table row.
+EVENT_FIELDS = (*SCALAR_FIELDS, "moderation_comment")
+LONG_FIELDS = frozenset({"summary", "description", "cost_sharing"})
+EVENT_ARRAYS = {
+    "focus_area_ids": "focus_areas",
+    "sdg_numbers": "sdgs",
+    "beneficiary_ids": "beneficiary_countries",
+}
+
+
+def _event_display(listing: Listing, name: str, value) -> str:
+    value = value.isoformat() if hasattr(value, "isoformat") else value
+    return _display(listing, name, value)
+
+
+def _array_display(name: str, values: list[int]) -> str:
+    if name == "sdg_numbers":
+        goals = reference().sdgs
+        return ", ".join(str(goals[n]) for n in sorted(values or []) if n in goals)
+    return _related_display(EVENT_ARRAYS[name], values or [])
+
+
+def event_changes(event, older) -> list[FieldChange]:
+    """What ``event`` (a ListingEvent) changed from ``older``, the event before it (none
+    for the first: it created the listing)."""
+    if older is None:
+        return []
+    changes = []
+    for name in EVENT_FIELDS:
+        old, new = getattr(older, name), getattr(event, name)
+        if old != new:
+            changes.append(
+                FieldChange(
+                    label=str(Listing._meta.get_field(name).verbose_name),
+                    old=_event_display(event, name, old),
+                    new=_event_display(event, name, new),
+                    long=name in LONG_FIELDS,
+                )
+            )
+    for name, field in EVENT_ARRAYS.items():
+        old, new = getattr(older, name), getattr(event, name)
+        if sorted(old or []) != sorted(new or []):
+            changes.append(
+                FieldChange(
+                    label=str(Listing._meta.get_field(field).verbose_name),
+                    old=_array_display(name, old),
+                    new=_array_display(name, new),
+                )
+            )
+    return changes
+
+
+def with_changes(events: list, older) -> list:
+    """``events`` (newest first), each with the ``changes`` it made; ``older`` is the event
+    just before the last of them (the next page's first), or None."""
+    for index, event in enumerate(events):
+        before = events[index + 1] if index + 1 < len(events) else older
+        event.changes = event_changes(event, before)
+    return events

@@ -35,6 +35,7 @@ from exchange.forms import (
     SubmitForm,
 )
 from exchange.models import Connection, ImportJob, Listing, ListingDocument
+from exchange.revisions import with_changes
 from exchange.rules import REVISED_STATUSES
 from exchange.services import ListingData, SimilarListingsFound
 from exchange.text import highlight, render_markdown
@@ -205,13 +206,19 @@ def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def listing_history(request: HttpRequest, pk: int) -> HttpResponse:
     listing = _listing(request, pk, "exchange.view_listing_history")
-    page = Paginator(selectors.listing_events(listing), HISTORY_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    events = selectors.listing_events(listing)
+    page = Paginator(events, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    # Each event is compared with the one before it: the last of the page with the next
+    # page's first.
+    older = next(iter(events[page.end_index() : page.end_index() + 1]), None)
     return render(
         request,
         "exchange/listing_history.html",
-        {"listing": listing, "page": page, "events": selectors.described_events(page)},
+        {
+            "listing": listing,
+            "page": page,
+            "events": with_changes(selectors.described_events(page), older),
+        },
     )
 
 

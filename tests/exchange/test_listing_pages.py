@@ -860,8 +860,9 @@ def test_history_page_query_count(
     url = reverse("exchange:history", args=[listing.pk])
     client.get(url)
     # session, user, listing (+ institution), documents, pending revisions, count, a page
-    # of events with their contexts, the people behind them, unread count
-    with django_assert_num_queries(9):
+    # of events with their contexts, the event before the page (to compare with), the
+    # people behind them, unread count
+    with django_assert_num_queries(10):
         response = client.get(url)
     assert len(response.context["events"]) == edits + 1
     assert response.context["events"][0].actor == focal_point
@@ -885,6 +886,9 @@ def test_history_reads_in_the_readers_language_and_is_paged(
     first = client.get(url).content.decode()
     assert "Edición" in first
     assert 'href="?page=2"' in first
+    # The last event of a page is compared with the first of the next.
+    title = draft_data().values["title"]
+    assert f"Título: <del>{title}</del> → <ins>Versión 0</ins>" in first, first
     last = client.get(url, {"page": 2}).content.decode()
     for label in ("Creación", "Enviada a revisión", "Devuelta con comentarios", "Borrador"):
         assert label in last
@@ -901,3 +905,43 @@ def test_a_listing_with_a_proposed_document_can_still_be_deleted(peru, focal_poi
     listing.delete()
     assert not ListingDocument.objects.filter(pk=document.pk).exists()
     assert not ListingRevision.objects.exists()
+
+
+def test_history_shows_what_each_change_changed(client, focal_point, secretariat, draft_data):
+    from exchange import services
+
+    listing = services.listing_create(
+        by=focal_point, kind="offer", data=draft_data(title="Alerta temprana", sdgs=[13])
+    )
+    services.listing_update(
+        listing=listing,
+        by=focal_point,
+        data=draft_data(
+            title="Alerta temprana en cuencas",
+            description="Otro texto, más largo.",
+            sdgs=[6, 13],
+            focus_areas=["sustainable-development-environment", "smes"],
+        ),
+    )
+    services.listing_submit(listing=listing, by=focal_point)
+    services.listing_return(listing=listing, by=secretariat, comment="Precisen el costo.")
+    client.force_login(focal_point)
+    response = client.get(reverse("exchange:history", args=[listing.pk]))
+    returned, submitted, edited, created = response.context["events"]
+    assert submitted.changes == []
+    assert [change.label for change in edited.changes] == [
+        "title",
+        "description",
+        "focus areas",
+        "Sustainable Development Goals",
+    ]
+    assert created.changes == []
+    assert [(c.label, c.old, c.new) for c in returned.changes] == [
+        ("comment of the Secretariat", "", "Precisen el costo.")
+    ]
+    page = response.content.decode()
+    assert "Title: <del>Alerta temprana</del> → <ins>Alerta temprana en cuencas</ins>" in page
+    assert "<li>Description: new text</li>" in page
+    assert "Otro texto" not in page
+    assert "<ins>6. Clean Water and Sanitation, 13. Climate Action</ins>" in page
+    assert "Comment of the Secretariat: <del>—</del> → <ins>Precisen el costo.</ins>" in page
