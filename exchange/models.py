@@ -370,6 +370,14 @@ class ListingBitmap(models.Model):
         return f"{self.facet}={self.value} ({self.chunk})"
 
 
+# Files added to and removed from a listing, and proposed files made public, for its history.
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    fields=["listing", "name", "revision"],
+    model_name="ListingDocumentEvent",
+)
 class ListingDocument(models.Model):
     """A file attached to a listing, checked by content and always served as a download."""
 

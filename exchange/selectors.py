@@ -16,6 +16,7 @@ from django.contrib.postgres.aggregates import ArrayAgg
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
 from django.core.cache import cache
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Country, Institution, User
@@ -28,6 +29,7 @@ from exchange.models import (
     ImportJob,
     Listing,
     ListingDocument,
+    ListingDocumentEvent,
     ListingEvent,
     ListingRevision,
 )
@@ -230,20 +232,53 @@ def listing_events(listing: Listing) -> QuerySet[ListingEvent]:
     )
 
 
-def described_events(events: Iterable[ListingEvent]) -> list[ListingEvent]:
+DOCUMENT_EVENTS_SHOWN = 50
+
+
+def document_events(
+    listing: Listing, *, limit: int = DOCUMENT_EVENTS_SHOWN
+) -> list[ListingDocumentEvent]:
+    """The latest ``limit`` changes to a listing's files, newest first (see
+    ``described_events``): a listing has a few files, so a page of them is its whole story."""
+    return list(
+        ListingDocumentEvent.objects.filter(listing_id=listing.pk)
+        .select_related("pgh_context")
+        .order_by("-pgh_created_at", "-pgh_id")[:limit]
+    )
+
+
+def _document_action(event: ListingDocumentEvent, action: str):
+    if event.pgh_label == "insert":
+        return _("Proposed with changes") if event.revision_id else _("Added")
+    if event.pgh_label == "delete":
+        return _("Rejected with the changes") if action == "reject revision" else _("Removed")
+    if event.revision_id:
+        return _("Proposed again with the next changes")
+    if action == "approve revision":
+        return _("Approved with the changes")
+    return _("Kept with the listing")
+
+
+def described_events(
+    events: Iterable[ListingEvent], documents: Iterable[ListingDocumentEvent] = ()
+) -> list[ListingEvent]:
     """``events`` with who did them (``actor``), what they did (``action``) and the status they
-    left, in the reader's language (``status_label``)."""
-    events = list(events)
+    left, in the reader's language (``status_label``); ``documents`` (document events) get
+    their ``actor`` and ``action`` too, with the same query for the people."""
+    events, documents = list(events), list(documents)
     user_ids = {
         (event.pgh_context.metadata or {}).get("user")
-        for event in events
+        for event in (*events, *documents)
         if event.pgh_context is not None
     }
     users = {u.pk: u for u in User.objects.filter(pk__in={i for i in user_ids if i})}
-    for event in events:
+    for event in (*events, *documents):
         metadata = event.pgh_context.metadata if event.pgh_context else {}
         event.actor = users.get(metadata.get("user"))
         action = metadata.get("action", event.pgh_label)
+        if isinstance(event, ListingDocumentEvent):
+            event.action = _document_action(event, action)
+            continue
         event.action = HISTORY_ACTIONS.get(action, action)
         event.status_label = (
             Status(event.status).label if event.status in Status.values else event.status

@@ -412,11 +412,11 @@ def listing_withdraw(*, listing: Listing, by: User) -> Listing:
     listing.status = targets[listing.status]
     with _history(by, "withdraw"):
         listing.save(update_fields=["status", "updated"])
-    # The listing goes back through moderation whole: files proposed with a revision are
-    # simply its files again, and the revision is closed.
-    listing.documents.filter(
-        revision__status__in=(ListingRevision.Status.PENDING, ListingRevision.Status.RETURNED)
-    ).update(revision=None)
+        # The listing goes back through moderation whole: files proposed with a revision
+        # are simply its files again, and the revision is closed.
+        listing.documents.filter(
+            revision__status__in=(ListingRevision.Status.PENDING, ListingRevision.Status.RETURNED)
+        ).update(revision=None)
     listing.revisions.filter(status=ListingRevision.Status.PENDING).update(
         status=ListingRevision.Status.WITHDRAWN, decided_at=timezone.now()
     )
@@ -487,7 +487,7 @@ def revision_approve(*, revision: ListingRevision, by: User) -> Listing:
     }
     with _history(by, "approve revision"):
         _apply(listing, ListingData(values=values, **related))
-    revision.documents.update(revision=None)
+        revision.documents.update(revision=None)
     _notify_publisher(listing, Kind.REVISION_APPROVED)
     return listing
 
@@ -502,7 +502,8 @@ def revision_return(*, revision: ListingRevision, by: User, comment: str) -> Lis
 @transaction.atomic
 def revision_reject(*, revision: ListingRevision, by: User, comment: str) -> ListingRevision:
     revision = _decide_revision(revision, by, ListingRevision.Status.REJECTED, _comment(comment))
-    _delete_documents(revision.documents.all())
+    with _history(by, "reject revision"):
+        _delete_documents(revision.documents.all())
     _notify_publisher(revision.listing, Kind.REVISION_REJECTED, revision.comment)
     return revision
 
@@ -535,14 +536,16 @@ def document_add(*, listing: Listing, by: User, upload) -> ListingDocument:
         uploaded_by=by,
     )
     document.file.save(checked.name, upload, save=False)
-    document.save()
+    with _history(by, "add document"):
+        document.save()
     return document
 
 
 @transaction.atomic
 def document_remove(*, document: ListingDocument, by: User) -> None:
     _require(by, "exchange.manage_documents", document.listing)
-    _delete_documents([document])
+    with _history(by, "remove document"):
+        _delete_documents([document])
 
 
 def _delete_documents(documents: Iterable[ListingDocument]) -> None:

@@ -211,13 +211,16 @@ def listing_history(request: HttpRequest, pk: int) -> HttpResponse:
     # Each event is compared with the one before it: the last of the page with the next
     # page's first.
     older = next(iter(events[page.end_index() : page.end_index() + 1]), None)
+    documents = selectors.document_events(listing)
     return render(
         request,
         "exchange/listing_history.html",
         {
             "listing": listing,
             "page": page,
-            "events": with_changes(selectors.described_events(page), older),
+            "events": with_changes(selectors.described_events(page, documents), older),
+            "documents": documents,
+            "documents_capped": len(documents) == selectors.DOCUMENT_EVENTS_SHOWN,
         },
     )
 

@@ -608,6 +608,32 @@ class TestDocumentsOfAPublishedListing:
         document.refresh_from_db()
         assert (document.revision, revision.data["title"]) == (revision, "Con presupuesto")
 
+    def test_the_history_follows_each_file(
+        self, client, focal_point, secretariat, listing, django_capture_on_commit_callbacks
+    ):
+        kept = self._propose(client, focal_point, listing, name="presupuesto.pdf")
+        services.revision_approve(revision=kept.revision, by=secretariat)
+        refused = self._propose(client, focal_point, listing, name="borrador.pdf")
+        with django_capture_on_commit_callbacks(execute=True):
+            services.revision_reject(
+                revision=refused.revision, by=secretariat, comment="No corresponde."
+            )
+            services.document_remove(document=listing.documents.get(), by=focal_point)
+        response = client.get(reverse("exchange:history", args=[listing.pk]))
+        rows = [
+            (str(event.action), event.actor, event.name) for event in response.context["documents"]
+        ]
+        assert rows == [
+            ("Removed", focal_point, "presupuesto.pdf"),
+            ("Rejected with the changes", secretariat, "borrador.pdf"),
+            ("Proposed with changes", focal_point, "borrador.pdf"),
+            ("Approved with the changes", secretariat, "presupuesto.pdf"),
+            ("Proposed with changes", focal_point, "presupuesto.pdf"),
+        ]
+        client.cookies["django_language"] = "es"
+        page = client.get(reverse("exchange:history", args=[listing.pk])).content.decode()
+        assert "<td>Aprobado con los cambios</td>" in page
+
     def test_withdrawing_the_listing_makes_the_file_its_own(self, client, focal_point, listing):
         document = self._propose(client, focal_point, listing)
         services.listing_withdraw(listing=listing, by=focal_point)
@@ -861,8 +887,8 @@ def test_history_page_query_count(
     client.get(url)
     # session, user, listing (+ institution), documents, pending revisions, count, a page
     # of events with their contexts, the event before the page (to compare with), the
-    # people behind them, unread count
-    with django_assert_num_queries(10):
+    # changes to its files, the people behind both, unread count
+    with django_assert_num_queries(11):
         response = client.get(url)
     assert len(response.context["events"]) == edits + 1
     assert response.context["events"][0].actor == focal_point
