@@ -377,6 +377,7 @@ class ListingBitmap(models.Model):
     pghistory.DeleteEvent(),
     fields=["listing", "name", "revision"],
     model_name="ListingDocumentEvent",
+    obj_field=pghistory.ObjForeignKey(related_name="events"),
 )
 class ListingDocument(models.Model):
     """A file attached to a listing, checked by content and always served as a download."""
