@@ -139,3 +139,18 @@ class ListingFactory(factory.django.DjangoModelFactory):
             getattr(obj, name).set(rows)
         obj.set_related_arrays(**related)
         obj.save(update_fields=["focus_area_ids", "sdg_numbers", "beneficiary_ids"])
+
+
+class DocumentFactory(factory.django.DjangoModelFactory):
+    """A listing's file as a row (no stored content: pages only list and link it)."""
+
+    class Meta:
+        model = "exchange.ListingDocument"
+
+    listing = factory.SubFactory(ListingFactory)
+    token = factory.Sequence(lambda n: f"t{n}")
+    name = factory.Sequence(lambda n: f"documento-{n}.pdf")
+    file = factory.LazyAttribute(lambda o: o.name)
+    content_type = "application/pdf"
+    size = 1024
+    uploaded_by = factory.SubFactory(UserFactory)

@@ -94,15 +94,7 @@ class TestVisibility:
             published_at=datetime.datetime(2024, 3, 5, 15, tzinfo=datetime.UTC),
             review_by=datetime.date(2031, 6, 30),
         )
-        ListingDocument.objects.create(
-            listing=listing,
-            token="guide",
-            file="guide.pdf",
-            name="Guía de pasantías.pdf",
-            content_type="application/pdf",
-            size=2048,
-            uploaded_by=factories.UserFactory(),
-        )
+        factories.DocumentFactory(listing=listing, name="Guía de pasantías.pdf", size=2048)
         factories.ListingFactory(
             institution=argentina, kind="need", relations__focus_areas=["smes"]
         )
@@ -179,16 +171,7 @@ class TestVisibility:
     ):
         listing = factories.ListingFactory(institution=peru)
         factories.ListingFactory.create_batch(documents, institution=argentina, kind="need")
-        for index in range(documents):
-            ListingDocument.objects.create(
-                listing=listing,
-                token=f"t{index}",
-                file=f"x{index}.pdf",
-                name=f"x{index}.pdf",
-                content_type="application/pdf",
-                size=10,
-                uploaded_by=focal_point,
-            )
+        factories.DocumentFactory.create_batch(documents, listing=listing, uploaded_by=focal_point)
         client.get(listing.get_absolute_url())
         # listing, documents, pending revisions (the matches cached, their listings too)
         with django_assert_num_queries(3):

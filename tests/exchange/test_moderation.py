@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from exchange import services
-from exchange.models import Listing, ListingDocument, ListingRevision
+from exchange.models import Listing, ListingRevision
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -335,26 +335,9 @@ def test_a_listings_page_lists_its_documents_and_the_proposed_ones(
     client, secretariat, focal_point, peru, draft_data
 ):
     listing = factories.ListingFactory(institution=peru)
-    own = ListingDocument.objects.create(
-        listing=listing,
-        token="own",
-        file="own.pdf",
-        name="Términos de referencia.pdf",
-        content_type="application/pdf",
-        size=4096,
-        uploaded_by=focal_point,
-    )
+    own = factories.DocumentFactory(listing=listing, name="Términos de referencia.pdf")
     revision = services.listing_update(listing=listing, by=focal_point, data=draft_data())
-    proposed = ListingDocument.objects.create(
-        listing=listing,
-        revision=revision,
-        token="new",
-        file="new.pdf",
-        name="Presupuesto.pdf",
-        content_type="application/pdf",
-        size=1024,
-        uploaded_by=focal_point,
-    )
+    proposed = factories.DocumentFactory(listing=listing, revision=revision, name="Presupuesto.pdf")
     client.force_login(secretariat)
     page = _change_page(client, listing).content.decode()
     for document in (own, proposed):
