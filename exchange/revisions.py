@@ -23,8 +23,10 @@ class FieldChange:
         return self.old != self.new
 
 
-def _display(listing: Listing, name: str, value) -> str:
+def _display(name: str, value) -> str:
+    """A listing field's value as people read it (a date as a revision stores it)."""
     field = Listing._meta.get_field(name)
+    value = value.isoformat() if hasattr(value, "isoformat") else value
     if value in (None, "", []):
         return ""
     if name == "beneficiary_regions":
@@ -49,13 +51,11 @@ def revision_diff(revision: ListingRevision) -> list[FieldChange]:
     listing = revision.listing
     changes = []
     for name in SCALAR_FIELDS:
-        current = getattr(listing, name)
-        current = current.isoformat() if hasattr(current, "isoformat") else current
         changes.append(
             FieldChange(
                 label=str(Listing._meta.get_field(name).verbose_name),
-                old=_display(listing, name, current),
-                new=_display(listing, name, revision.data.get(name)),
+                old=_display(name, getattr(listing, name)),
+                new=_display(name, revision.data.get(name)),
             )
         )
     for name in RELATED_FIELDS:
@@ -90,11 +90,6 @@ EVENT_ARRAYS = {
 }
 
 
-def _event_display(listing: Listing, name: str, value) -> str:
-    value = value.isoformat() if hasattr(value, "isoformat") else value
-    return _display(listing, name, value)
-
-
 def _array_display(name: str, values: list[int]) -> str:
     if name == "sdg_numbers":
         goals = reference().sdgs
@@ -114,8 +109,8 @@ def event_changes(event, older) -> list[FieldChange]:
             changes.append(
                 FieldChange(
                     label=str(Listing._meta.get_field(name).verbose_name),
-                    old=_event_display(event, name, old),
-                    new=_event_display(event, name, new),
+                    old=_display(name, old),
+                    new=_display(name, new),
                     long=name in LONG_FIELDS,
                 )
             )
