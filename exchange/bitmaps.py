@@ -158,6 +158,25 @@ def of_list(ids: Iterable[int]) -> Bitmaps:
     )
 
 
+def of_filters(filters: dict[str, Iterable]) -> Bitmaps | None:
+    """The published listings meeting every filter (any chosen value within a facet, every
+    facet together), as bitmaps; None when no value is chosen. ``filters`` maps a facet to
+    its chosen values, as ``count``'s do."""
+    chosen = {facet: [str(v) for v in values] for facet, values in filters.items() if values}
+    if not chosen:
+        return None
+    facets = [facet for facet, values in chosen.items() for _ in values]
+    values = [value for values in chosen.values() for value in values]
+    # A chunk where a facet has none of its values lacks that facet's row, and so drops out.
+    return (
+        "SELECT chunk, bit_and(bits) FROM ("
+        "SELECT b.facet, b.chunk, bit_or(b.bits) AS bits FROM exchange_listingbitmap b "
+        "JOIN unnest(%s::text[], %s::text[]) AS t (facet, value) USING (facet, value) "
+        "GROUP BY 1, 2) AS per_facet GROUP BY 1 HAVING count(*) = %s",
+        [facets, values, len(chosen)],
+    )
+
+
 def of_terms(facet: str, *, first: str, last: str) -> Bitmaps:
     """The listings carrying a value of ``facet`` from ``first`` to ``last`` (text order):
     the months of a date range."""

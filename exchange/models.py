@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Country, Institution, TranslatedNameMixin
-from exchange import bitmaps
+from exchange import bitmaps, search
 from exchange.text import fold_sql
 
 # Kept by PostgreSQL itself, so that every write (bulk ones included) updates the search
@@ -292,6 +292,25 @@ class Listing(models.Model):
                     ("delete", pgtrigger.Delete, pgtrigger.Q(old__status="published")),
                 ]
             ),
+            # Its CatalogueEntry, while it is published.
+            *(
+                pgtrigger.Trigger(
+                    name=f"listing_catalogue_entry_{name}",
+                    operation=operation,
+                    when=pgtrigger.After,
+                    condition=condition,
+                    func=search.ENTRY_SYNC_SQL,
+                )
+                for name, operation, condition in [
+                    ("insert", pgtrigger.Insert, pgtrigger.Q(new__status="published")),
+                    (
+                        "update",
+                        pgtrigger.Update,
+                        pgtrigger.Q(old__status="published") | pgtrigger.Q(new__status="published"),
+                    ),
+                    ("delete", pgtrigger.Delete, pgtrigger.Q(old__status="published")),
+                ]
+            ),
             pgtrigger.Trigger(
                 name="listing_bitmaps_truncate",
                 operation=pgtrigger.Truncate,
@@ -368,6 +387,31 @@ class ListingBitmap(models.Model):
 
     def __str__(self) -> str:
         return f"{self.facet}={self.value} ({self.chunk})"
+
+
+class CatalogueEntry(models.Model):
+    """A published listing's search fields, for the catalogue's text queries: one narrow
+    row per published listing, written by the triggers of Listing only (exchange.search).
+
+    A text query reads the id, date and relevance of every match. Read from the listings,
+    that visited 4,382 of their 10,000 pages for the 6,913 matches of "agua potable" at
+    100,000 listings; these rows hold no long text and visit 2,700 smaller ones."""
+
+    listing = models.OneToOneField(
+        Listing, on_delete=models.DO_NOTHING, primary_key=True, related_name="+"
+    )
+    published_at = models.DateTimeField()
+    # The title and summary part of the vector, which relevance weighs (search.HEAD_SQL).
+    head = SearchVectorField()
+    vector = SearchVectorField()
+
+    class Meta:
+        verbose_name = _("catalogue search entry")
+        verbose_name_plural = _("catalogue search entries")
+        indexes = [GinIndex(fields=["vector"], name="catalogue_entry_vector_idx")]
+
+    def __str__(self) -> str:
+        return str(self.listing_id)
 
 
 # Files added to and removed from a listing, and proposed files made public, for its history.

@@ -4,18 +4,19 @@ pages, similar listings, dashboards and country profiles. Statistics and matches
 
 from __future__ import annotations
 
+import array
 import functools
 import hashlib
-import itertools
 import secrets
-from collections.abc import Callable, Iterable
+import sys
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
 from django.core.cache import cache
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -24,6 +25,7 @@ from accounts.rules import is_mission_liaison, is_secretariat, is_staff_reader
 from exchange import bitmaps, search
 from exchange.models import (
     SDG,
+    CatalogueEntry,
     Connection,
     FocusArea,
     ImportJob,
@@ -39,7 +41,6 @@ from exchange.text import fold
 Status = Listing.Status
 T = TypeVar("T")
 PAGE_SIZE = 20
-RANK_WINDOW = 1000
 CATALOGUE_CACHE_SECONDS = 600
 REFERENCE_CACHE_SECONDS = 24 * 3600
 VERSION_KEY = "exchange:catalogue-version"
@@ -355,7 +356,6 @@ class CataloguePage:
     page: int
     pages: int
     ranked: bool = False
-    windowed: bool = False
 
     @property
     def has_previous(self) -> bool:
@@ -397,30 +397,67 @@ def _facet_filter(query: CatalogueQuery) -> Q:
 
 @dataclass(frozen=True)
 class TextMatches:
-    """The published listings matching a text query, newest first, read once for a page:
-    all of them (the facet counts are counted within them) and those also meeting the facet
-    filters (the results)."""
+    """The published listings matching a text query, read once for a page: all of them (the
+    facet counts are counted within them) and those also meeting the facet filters, in the
+    page's order (the results)."""
 
-    ids: list[int]
-    results: list[int]
+    ids: Sequence[int]
+    results: Sequence[int]
+
+
+# The order of a text query's results, on the columns of ``_text_matches``'s matches.
+_MATCH_ORDERS = {
+    "relevance": "rank DESC, published_at DESC, id DESC",
+    "newest": "published_at DESC, id DESC",
+}
 
 
 def _text_matches(query: CatalogueQuery, search_query: SearchQuery) -> TextMatches:
-    # Read as arrays in one row (PostgreSQL sorts once for both): the 6,913 matches of
-    # "agua potable" at 100,000 listings arrive in 12.8 ms where a row per match took 13.6.
-    newest = ("-published_at", "-id")
-    aggregates = {"ids": ArrayAgg("id", order_by=newest, default=[])}
-    condition = _facet_filter(query)
-    if condition:
-        fits = ExpressionWrapper(condition, output_field=BooleanField())
-        aggregates["fits"] = ArrayAgg(fits, order_by=newest, default=[])
-    read = Listing.objects.filter(status=Status.PUBLISHED, search_vector=search_query).aggregate(
-        **aggregates
-    )
-    ids = read["ids"]
-    if not condition:
-        return TextMatches(ids=ids, results=ids)
-    return TextMatches(ids=ids, results=list(itertools.compress(ids, read["fits"])))
+    """One statement on the catalogue's search entries (CatalogueEntry, narrow rows): each
+    match's id, date and relevance are read once, then gathered twice, all of them and the
+    results. Ordered by title, the results are ordered on the listings instead, and only
+    the matches are read here (for the facet counts)."""
+    entries = CatalogueEntry.objects.filter(vector=search_query)
+    order = _MATCH_ORDERS.get(query.sort)
+    columns = ["listing_id", "published_at"]
+    if query.sort == "relevance":
+        entries = entries.annotate(rank=SearchRank(F("head"), search_query))
+        columns.append("rank")
+    matches_sql, params = entries.values(*columns).query.sql_with_params()
+    names = ", ".join(["id", *columns[1:]])
+    selects = ["(SELECT string_agg(int8send(id), ''::bytea) FROM matches)"]
+    filters = bitmaps.of_filters({name: getattr(query, name) for name in FACETS})
+    params = list(params)
+    if order is not None:
+        fits = ""
+        if filters is not None:
+            fits = (
+                f"JOIN ({filters[0]}) AS f (chunk, bits) ON f.chunk = m.id / {bitmaps.CHUNK_BITS} "
+                f"AND get_bit(f.bits, (m.id %% {bitmaps.CHUNK_BITS})::int) = 1"
+            )
+            params += filters[1]
+        selects.append(
+            f"(SELECT string_agg(int8send(m.id), ''::bytea ORDER BY {order}) "  # noqa: S608
+            f"FROM matches m {fits})"
+        )
+    # The ids arrive packed, 8 bytes each: psycopg parsed the text of an array of the 6,913
+    # matches of "agua potable" at 100,000 listings in 1.8 ms; these unpack in 0.05.
+    sql = f"WITH matches ({names}) AS MATERIALIZED ({matches_sql}) SELECT {', '.join(selects)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        packed = cursor.fetchone()
+    ids = _unpacked(packed[0])
+    return TextMatches(ids=ids, results=_unpacked(packed[1]) if order is not None else ids)
+
+
+def _unpacked(packed: bytes | None) -> array.array:
+    """Ids sent as ``string_agg(int8send(id), '')``: 8-byte big-endian integers (ids are bigint)."""
+    ids = array.array("q")
+    if packed:
+        ids.frombytes(packed)
+        if sys.byteorder == "little":
+            ids.byteswap()
+    return ids
 
 
 def _facet_counts(query: CatalogueQuery, matches: TextMatches | None) -> dict[str, dict]:
@@ -462,23 +499,12 @@ def _catalogue_page(query: CatalogueQuery) -> CataloguePage:
     kinds = facets["kind"]
     total = sum(n for kind, n in kinds.items() if not query.kind or kind in query.kind)
     ranked = search_query is not None and query.sort == "relevance"
-    # Ranking costs a little per match: relevance orders only the most recent RANK_WINDOW
-    # matches, which bounds that work for broad queries on a large catalogue.
-    reachable = min(total, RANK_WINDOW) if ranked else total
-    pages = max(1, -(-reachable // PAGE_SIZE))
+    pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(query.page, 1), pages)
     offset = (page - 1) * PAGE_SIZE
-    if ranked:
-        # Rank the window and keep one page of ids first; only those 20 rows are then read
-        # with their institution and country (joining before the cut costs far more).
-        ids = list(
-            Listing.objects.filter(pk__any_of=matches().results[:RANK_WINDOW])
-            .annotate(rank=SearchRank(F("search_vector"), search_query))
-            .order_by("-rank", "-published_at", "-id")
-            .values_list("pk", flat=True)[offset : offset + PAGE_SIZE]
-        )
-    elif search_query is not None and query.sort != "title":
-        ids = matches().results[offset : offset + PAGE_SIZE]
+    if search_query is not None and query.sort != "title":
+        # Only this page's rows are then read with their institution and country.
+        ids = list(matches().results[offset : offset + PAGE_SIZE])
     else:
         ids = None
     if ids is None:
@@ -519,7 +545,6 @@ def _catalogue_page(query: CatalogueQuery) -> CataloguePage:
         page=page,
         pages=pages,
         ranked=ranked,
-        windowed=ranked and total > RANK_WINDOW,
     )
 
 
@@ -633,7 +658,7 @@ def catalogue_listings(query: CatalogueQuery) -> QuerySet[Listing]:
     listings = _filtered(query)
     search_query = search.search_query(query.q) if query.q else None
     if search_query is not None and query.sort == "relevance":
-        return listings.annotate(rank=SearchRank(F("search_vector"), search_query)).order_by(
+        return listings.annotate(rank=search.rank(search_query)).order_by(
             "-rank", "-published_at", "-id"
         )
     return listings.order_by(*(SORTS.get(query.sort) or SORTS["newest"]))

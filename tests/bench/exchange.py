@@ -202,6 +202,7 @@ def measure_size(size: int) -> dict[str, tuple[float, float]]:
         # Measure a settled table, as production autovacuum keeps it (migrations may have
         # just rewritten every row).
         cursor.execute("VACUUM ANALYZE exchange_listing")
+        cursor.execute("VACUUM ANALYZE exchange_catalogueentry")
     client = Client()
     need = Listing.objects.filter(kind="need").order_by("id").first()
     pages = {

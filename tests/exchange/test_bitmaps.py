@@ -307,11 +307,16 @@ def test_rebuild_command_restores_lost_bitmaps(peru):
 
     from django.core.management import call_command
 
-    factories.ListingFactory(institution=peru, relations__sdgs=[4])
+    from exchange.models import CatalogueEntry
+
+    listing = factories.ListingFactory(institution=peru, relations__sdgs=[4])
+    factories.ListingFactory(institution=peru, status="draft")
     expected = _stored()
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM exchange_listingbitmap")
+        cursor.execute("DELETE FROM exchange_catalogueentry")
     output = io.StringIO()
     call_command("rebuild_bitmaps", stdout=output)
     assert _stored() == expected
-    assert "bitmap rows rebuilt" in output.getvalue()
+    assert list(CatalogueEntry.objects.values_list("listing_id", flat=True)) == [listing.pk]
+    assert "bitmap rows and 1 search entries rebuilt" in output.getvalue()
