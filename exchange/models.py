@@ -49,6 +49,30 @@ SEARCH_TRIGGER_DECLARE = [
 ]
 
 
+def _while_published(prefix: str, func: str, declare=None) -> list[pgtrigger.Trigger]:
+    """Triggers running ``func`` after every insert, update and delete of a listing that is
+    or was published (the catalogue's derived tables), and after no other."""
+    return [
+        pgtrigger.Trigger(
+            name=f"{prefix}_{name}",
+            operation=operation,
+            when=pgtrigger.After,
+            condition=condition,
+            declare=declare,
+            func=func,
+        )
+        for name, operation, condition in [
+            ("insert", pgtrigger.Insert, pgtrigger.Q(new__status="published")),
+            (
+                "update",
+                pgtrigger.Update,
+                pgtrigger.Q(old__status="published") | pgtrigger.Q(new__status="published"),
+            ),
+            ("delete", pgtrigger.Delete, pgtrigger.Q(old__status="published")),
+        ]
+    ]
+
+
 class FocusArea(TranslatedNameMixin):
     """A CooperaNet focus area ('área de enfoque'), from the OAS development mandates."""
 
@@ -273,44 +297,9 @@ class Listing(models.Model):
             ),
             # The bitmaps of the published catalogue (exchange.bitmaps), kept in the same
             # transaction; the conditions spare drafts (imports write thousands) any work.
-            *(
-                pgtrigger.Trigger(
-                    name=f"listing_bitmaps_{name}",
-                    operation=operation,
-                    when=pgtrigger.After,
-                    condition=condition,
-                    declare=bitmaps.SYNC_DECLARE,
-                    func=bitmaps.SYNC_SQL,
-                )
-                for name, operation, condition in [
-                    ("insert", pgtrigger.Insert, pgtrigger.Q(new__status="published")),
-                    (
-                        "update",
-                        pgtrigger.Update,
-                        pgtrigger.Q(old__status="published") | pgtrigger.Q(new__status="published"),
-                    ),
-                    ("delete", pgtrigger.Delete, pgtrigger.Q(old__status="published")),
-                ]
-            ),
-            # Its CatalogueEntry, while it is published.
-            *(
-                pgtrigger.Trigger(
-                    name=f"listing_catalogue_entry_{name}",
-                    operation=operation,
-                    when=pgtrigger.After,
-                    condition=condition,
-                    func=search.ENTRY_SYNC_SQL,
-                )
-                for name, operation, condition in [
-                    ("insert", pgtrigger.Insert, pgtrigger.Q(new__status="published")),
-                    (
-                        "update",
-                        pgtrigger.Update,
-                        pgtrigger.Q(old__status="published") | pgtrigger.Q(new__status="published"),
-                    ),
-                    ("delete", pgtrigger.Delete, pgtrigger.Q(old__status="published")),
-                ]
-            ),
+            *_while_published("listing_bitmaps", bitmaps.SYNC_SQL, bitmaps.SYNC_DECLARE),
+            # Its CatalogueEntry (exchange.search), likewise.
+            *_while_published("listing_catalogue_entry", search.ENTRY_SYNC_SQL),
             pgtrigger.Trigger(
                 name="listing_bitmaps_truncate",
                 operation=pgtrigger.Truncate,
