@@ -443,17 +443,22 @@ def _text_matches(query: CatalogueQuery, search_query: SearchQuery) -> TextMatch
             )
             params += filters[1]
             results = "results"
+        # A page past the last shows the last, which needs the number of results; the
+        # first page (most requests) does not, and skips that count (0.9 ms at 100,000).
+        page, offset = "1", "0"
+        if query.page > 1:
+            ctes.append(
+                f"shown (page) AS (SELECT greatest(least(%s, (count(*) + {PAGE_SIZE - 1}) "  # noqa: S608
+                f"/ {PAGE_SIZE}), 1) FROM {results})"
+            )
+            params.append(query.page)
+            page = "(SELECT page FROM shown)"
+            offset = f"(SELECT (page - 1) * {PAGE_SIZE} FROM shown)"  # noqa: S608
         # Only the page is sorted out (a top-N sort): sorting all 6,913 took 3.3 ms more.
-        ctes.append(
-            f"shown (page) AS (SELECT greatest(least(%s, (count(*) + {PAGE_SIZE - 1}) "  # noqa: S608
-            f"/ {PAGE_SIZE}), 1) FROM {results})"
-        )
-        params.append(query.page)
         selects += [
-            "(SELECT page FROM shown)",
+            page,
             f"(SELECT string_agg(int8send(id), ''::bytea ORDER BY {order}) FROM ("  # noqa: S608
-            f"SELECT * FROM {results} ORDER BY {order} LIMIT {PAGE_SIZE} "
-            f"OFFSET (SELECT (page - 1) * {PAGE_SIZE} FROM shown)) AS page)",
+            f"SELECT * FROM {results} ORDER BY {order} LIMIT {PAGE_SIZE} OFFSET {offset}) AS page)",
         ]
     sql = f"WITH {', '.join(ctes)} SELECT {', '.join(selects)}"
     with connection.cursor() as cursor:
