@@ -7,7 +7,7 @@ accent-folded text. A query is folded the same way and parsed with ``websearch_t
 in every configuration, so a query in English finds English content and a query in Spanish
 finds Spanish content; the readings are OR'ed, each distinct one once (``readings_sql``).
 
-Relevance is ``ts_rank`` on the vector's title and summary (weights A and B, ``HEAD``): a
+Relevance is ``ts_rank`` on the vector's title and summary (weights A and B, ``HEAD_SQL``): a
 listing naming the query in its title comes first, then in its summary; those matching
 only in the description follow, newest first. The catalogue ranks every match this way on
 ``CatalogueEntry.head``, a copy of that part kept inline; ranking on the whole vector read
