@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.db import connection
+from django.urls import reverse
 
 from exchange import bitmaps, search, selectors
 from exchange.models import Listing
@@ -35,9 +36,21 @@ STOP_WORDS = {
 }  # fmt: skip
 
 
+class MatchedListing(NamedTuple):
+    """What a match shows of its listing: plain values, cheap to cache and read back."""
+
+    pk: int
+    title: str
+    language: str
+    institution: str
+
+    def get_absolute_url(self) -> str:
+        return reverse("exchange:listing", kwargs={"pk": self.pk})
+
+
 @dataclass(frozen=True)
 class Match:
-    listing: Listing
+    listing: MatchedListing
     score: float
     shared_focus_areas: list[int]
     shared_sdgs: list[int]
@@ -87,24 +100,29 @@ def matches_for(listing: Listing, *, limit: int = 10) -> list[Match]:
 
 def _matches(listing: Listing, limit: int) -> list[Match]:
     rows = _scores(listing, limit)
-    found = (
-        Listing.objects.select_related("institution", "country")
-        .defer(*selectors.LONG_FIELDS)
-        .in_bulk([row[0] for row in rows])
-    )
-    return [
-        Match(
-            listing=found[pk],
-            score=round(float(score), 2),
-            shared_focus_areas=sorted(set(listing.focus_area_ids) & set(found[pk].focus_area_ids)),
-            shared_sdgs=sorted(set(listing.sdg_numbers) & set(found[pk].sdg_numbers)),
-            beneficiary_fit=bool(fit),
-            same_language=bool(language),
-            text_similarity=round(float(rank), 3),
+    found = {
+        values[0]: values
+        for values in Listing.objects.filter(pk__in=[row[0] for row in rows]).values_list(
+            "id", "title", "language", "institution__name", "focus_area_ids", "sdg_numbers"
         )
-        for pk, fit, language, rank, score in rows
-        if pk in found
-    ]
+    }
+    matches = []
+    for pk, fit, language, rank, score in rows:
+        if pk not in found:
+            continue
+        _pk, title, language_code, institution, areas, goals = found[pk]
+        matches.append(
+            Match(
+                listing=MatchedListing(pk, title, language_code, institution),
+                score=round(float(score), 2),
+                shared_focus_areas=sorted(set(listing.focus_area_ids) & set(areas)),
+                shared_sdgs=sorted(set(listing.sdg_numbers) & set(goals)),
+                beneficiary_fit=bool(fit),
+                same_language=bool(language),
+                text_similarity=round(float(rank), 3),
+            )
+        )
+    return matches
 
 
 def _scores(listing: Listing, limit: int) -> list[tuple]:

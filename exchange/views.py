@@ -82,24 +82,27 @@ def _cards(page: selectors.CataloguePage, ref: selectors.Reference) -> list[dict
     areas = {pk: area.name for pk, area in ref.focus_areas.items()}
     countries: dict[int | None, tuple[str, str]] = {None: ("", "")}
     cards = []
-    for listing in page.listings:
-        country = listing.country
-        if listing.country_id not in countries:
-            url = reverse("exchange:country", args=[country.iso3])
-            countries[listing.country_id] = (country.name, url)
-        country_name, country_url = countries[listing.country_id]
+    for row in page.listings:
+        if row.country_id not in countries:
+            country = ref.countries.get(row.country_id)
+            countries[row.country_id] = (
+                (country.name, reverse("exchange:country", args=[country.iso3]))
+                if country
+                else ("", "")
+            )
+        country_name, country_url = countries[row.country_id]
         cards.append(
             {
-                "kind": listing.kind,
-                "kind_label": kinds.get(listing.kind, listing.kind),
+                "kind": row.kind,
+                "kind_label": kinds.get(row.kind, row.kind),
                 "country": country_name,
                 "country_url": country_url,
-                "institution": listing.institution.name,
-                "url": listing.get_absolute_url(),
-                "language": listing.language,
-                "heading": highlight(listing.title, q, length=300) if q else listing.title,
-                "snippet": highlight(listing.summary, q) if q else listing.summary,
-                "areas": " · ".join(areas[pk] for pk in listing.focus_area_ids if pk in areas),
+                "institution": row.institution,
+                "url": row.get_absolute_url(),
+                "language": row.language,
+                "heading": highlight(row.title, q, length=300) if q else row.title,
+                "snippet": highlight(row.summary, q) if q else row.summary,
+                "areas": " · ".join(areas[pk] for pk in row.focus_area_ids if pk in areas),
             }
         )
     return cards
@@ -168,7 +171,11 @@ def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "exchange/listing_detail.html",
         {
             "listing": listing,
-            "description": render_markdown(listing.description),
+            "description": selectors.catalogue_cached(
+                f"description:{listing.pk}", lambda: render_markdown(listing.description)
+            )
+            if listing.is_public
+            else render_markdown(listing.description),
             "focus_areas": [
                 ref.focus_areas[pk] for pk in listing.focus_area_ids if pk in ref.focus_areas
             ],

@@ -165,6 +165,38 @@ class TestVisibility:
             client.get(listing.get_absolute_url()).content.decode()
         )
 
+    def test_visitors_page_follows_documents_and_revisions(
+        self, client, peru, focal_point, secretariat, draft_data, django_capture_on_commit_callbacks
+    ):
+        """A visitor's page is kept until the catalogue changes: a file proposed, approved or
+        removed, and changes waiting for the Secretariat, change it."""
+        listing = factories.ListingFactory(institution=peru)
+        first = factories.DocumentFactory(listing=listing, name="Guía.pdf", uploaded_by=focal_point)
+        waiting = "Changes to this listing are waiting for the Secretariat"
+
+        def page() -> str:
+            return client.get(listing.get_absolute_url()).content.decode()
+
+        assert "Guía.pdf" in page() and waiting not in page()
+        with django_capture_on_commit_callbacks(execute=True):
+            upload = SimpleUploadedFile("Informe.pdf", _pdf(), content_type="application/pdf")
+            services.document_add(listing=listing, by=focal_point, upload=upload)
+        shown = page()
+        assert waiting in shown and "Informe.pdf" not in shown
+        with django_capture_on_commit_callbacks(execute=True):
+            services.revision_approve(
+                revision=listing.revisions.get(status="pending"), by=secretariat
+            )
+        shown = page()
+        assert waiting not in shown and "Informe.pdf" in shown
+        with django_capture_on_commit_callbacks(execute=True):
+            services.document_remove(document=first, by=focal_point)
+        shown = page()
+        assert "Guía.pdf" not in shown and "Informe.pdf" in shown
+        with django_capture_on_commit_callbacks(execute=True):
+            services.listing_update(listing=listing, by=focal_point, data=draft_data(title="Nuevo"))
+        assert waiting in page()
+
     @pytest.mark.parametrize("documents", [1, 4])
     def test_query_count(
         self, client, peru, argentina, focal_point, django_assert_num_queries, documents
@@ -173,18 +205,20 @@ class TestVisibility:
         factories.ListingFactory.create_batch(documents, institution=argentina, kind="need")
         factories.DocumentFactory.create_batch(documents, listing=listing, uploaded_by=focal_point)
         client.get(listing.get_absolute_url())
-        # listing, documents, pending revisions (the matches cached, their listings too)
-        with django_assert_num_queries(3):
+        # What a visitor sees is kept until the catalogue changes: the listing with its
+        # documents, its description and its matches.
+        with django_assert_num_queries(0):
             response = client.get(listing.get_absolute_url())
-        assert len(response.context["matches"]) == documents
-        # After a change to the catalogue the scores are computed again: the bitmaps of the
-        # listing's terms, the institution's own listings (never matched), then the scores
-        # of the best candidates.
+        assert len(response.context["matches"]) == len(response.context["documents"]) == documents
+        # After a change to the catalogue: the listing, its documents, its pending revisions;
+        # then the matches: the bitmaps of the listing's terms, the institution's own listings
+        # (never matched), the scores of the best candidates and what the page shows of them.
         from exchange import selectors
 
         selectors.catalogue_changed()
         with django_assert_num_queries(7):
-            client.get(listing.get_absolute_url())
+            response = client.get(listing.get_absolute_url())
+        assert len(response.context["matches"]) == len(response.context["documents"]) == documents
 
     @pytest.mark.parametrize("documents", [1, 6])
     def test_query_count_for_its_publisher(
@@ -531,7 +565,13 @@ class TestDocumentsOfAPublishedListing:
         return listing.documents.get(name=name)
 
     def test_a_new_file_is_proposed_and_hidden_until_approved(
-        self, client, focal_point, other_focal_point, secretariat, listing
+        self,
+        client,
+        focal_point,
+        other_focal_point,
+        secretariat,
+        listing,
+        django_capture_on_commit_callbacks,
     ):
         document = self._propose(client, focal_point, listing)
         revision = ListingRevision.objects.get(listing=listing, status="pending")
@@ -556,7 +596,9 @@ class TestDocumentsOfAPublishedListing:
         assert "Documents proposed with these changes" in admin_page
         assert download in admin_page
         assert _status(client, download) == 200
-        services.revision_approve(revision=revision, by=secretariat)
+        # Committed, the approval changes what visitors see (their page is cached until then).
+        with django_capture_on_commit_callbacks(execute=True):
+            services.revision_approve(revision=revision, by=secretariat)
 
         client.logout()
         page = client.get(listing.get_absolute_url()).content.decode()

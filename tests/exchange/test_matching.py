@@ -45,7 +45,10 @@ def test_best_offer_first_with_reasons(need, peru, argentina):
         institution=argentina, relations__focus_areas=["culture"], relations__sdgs=[4]
     )
     matches = matches_for(need)
-    assert [m.listing for m in matches] == [strong, weak]
+    assert [m.listing.pk for m in matches] == [strong.pk, weak.pk]
+    # What the page shows of the match, and its link.
+    assert matches[0].listing == (strong.pk, strong.title, "es", peru.name)
+    assert matches[0].listing.get_absolute_url() == strong.get_absolute_url()
     best = matches[0]
     assert best.shared_focus_areas == [
         factories.focus_area("sustainable-development-environment").pk
@@ -68,8 +71,8 @@ def test_region_and_open_offers_fit(need, peru, argentina):
         relations__focus_areas=["sustainable-development-environment"],
         relations__sdgs=[],
     )
-    fits = {m.listing: m.beneficiary_fit for m in matches_for(need)}
-    assert fits == {by_region: True, open_to_all: True}
+    fits = {m.listing.pk: m.beneficiary_fit for m in matches_for(need)}
+    assert fits == {by_region.pk: True, open_to_all.pk: True}
 
 
 def test_an_offer_for_a_region_fits_the_needs_of_its_countries(need, peru, argentina):
@@ -87,8 +90,8 @@ def test_an_offer_for_a_region_fits_the_needs_of_its_countries(need, peru, argen
         relations__focus_areas=["sustainable-development-environment"],
         relations__sdgs=[],
     )
-    fits = {m.listing: m.beneficiary_fit for m in matches_for(offer)}
-    assert fits == {need: True, argentine_need: False}
+    fits = {m.listing.pk: m.beneficiary_fit for m in matches_for(offer)}
+    assert fits == {need.pk: True, argentine_need.pk: False}
 
 
 def test_only_published_offers_of_other_institutions(need, peru):
@@ -105,10 +108,10 @@ def test_only_published_offers_of_other_institutions(need, peru):
         kind="need",
         relations__focus_areas=["sustainable-development-environment"],
     )
-    found = [m.listing for m in matches_for(need)]
-    assert same_publisher not in found
-    assert draft not in found
-    assert other_need not in found
+    found = [m.listing.pk for m in matches_for(need)]
+    assert same_publisher.pk not in found
+    assert draft.pk not in found
+    assert other_need.pk not in found
 
 
 def test_reverse_direction_needs_for_an_offer(need, peru):
@@ -118,7 +121,7 @@ def test_reverse_direction_needs_for_an_offer(need, peru):
         relations__beneficiaries=["HND"],
     )
     [match] = matches_for(offer)
-    assert (match.listing, match.beneficiary_fit) == (need, True)
+    assert (match.listing.pk, match.beneficiary_fit) == (need.pk, True)
 
 
 def test_at_most_ten(need, peru):
