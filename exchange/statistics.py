@@ -10,6 +10,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from exchange import bitmaps
@@ -26,6 +27,9 @@ class Row:
     percentage: float
     # The length of its bar in the chart: percent of the table's largest count.
     bar: int
+    # The percentage as the page shows it, one decimal in the active language's notation:
+    # formatted here once, where the template's floatformat took half the page's rendering.
+    shown_percentage: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,16 +53,21 @@ class Statistics:
 
 def _rows(pairs: list[tuple[str, str, int]], listings: int) -> list[Row]:
     largest = max((count for _key, _label, count in pairs), default=0)
-    return [
-        Row(
-            key=key,
-            label=label,
-            count=count,
-            percentage=round(100 * count / listings, 1) if listings else 0.0,
-            bar=round(100 * count / largest) if largest else 0,
+    separator = formats.get_format("DECIMAL_SEPARATOR")
+    rows = []
+    for key, label, count in pairs:
+        percentage = round(100 * count / listings, 1) if listings else 0.0
+        rows.append(
+            Row(
+                key=key,
+                label=label,
+                count=count,
+                percentage=percentage,
+                bar=round(100 * count / largest) if largest else 0,
+                shown_percentage=f"{percentage:.1f}".replace(".", separator),
+            )
         )
-        for key, label, count in pairs
-    ]
+    return rows
 
 
 def _month(day: datetime.date) -> str:

@@ -49,6 +49,12 @@ def test_demo_reproduces_the_2022_report(client, demo):
     assert stats.by_sdg.total == report["by_sdg_total"] == 427
     peru = next(row for row in stats.by_country.rows if row.key == "PER")
     assert peru.percentage == 52.1
+    # The page writes the percentage in each language's notation.
+    row = '<th scope="row">{}</th><td>124</td><td>{}</td>'
+    assert row.format("Peru", "52.1") in client.get(URL).content.decode()
+    for language, name in (("es", "Perú"), ("pt", "Peru"), ("fr", "Pérou")):
+        page = client.get(URL, headers={"accept-language": language}).content.decode()
+        assert row.format(name, "52,1") in page, language
 
 
 def test_demo_is_idempotent_and_every_listing_is_complete(demo):
