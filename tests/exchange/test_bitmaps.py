@@ -282,6 +282,18 @@ def test_an_empty_catalogue_counts_nothing():
     assert bitmaps.count(["kind", "sdg"], filters={"kind": ["offer"]}) == {"kind": {}, "sdg": {}}
 
 
+@pytest.mark.parametrize(
+    "ids", [[], [0], [7, 8], [5, 5, 3], [0, 7, 8, 15, 16, 100_000], [3 * bitmaps.CHUNK_BITS - 1]]
+)
+def test_of_python_sets_bit_i_for_id_i(ids):
+    expected = 0
+    for pk in ids:
+        expected |= 1 << pk
+    assert bitmaps.of_python(ids) == expected
+    assert bitmaps.of_python(iter(ids)) == expected
+    assert bitmaps.highest(expected, len(ids)) == sorted(set(ids), reverse=True)
+
+
 def test_fetch_reads_bitmaps_as_python_integers(peru, argentina):
     for n in range(5):
         factories.ListingFactory(
