@@ -216,7 +216,7 @@ def listing_for_page(user: User, pk: int) -> Listing | None:
 def _listing_for_page(user: User, pk: int) -> Listing | None:
     return (
         listings_visible_to(user)
-        .select_related("institution", "institution__country", "country")
+        .select_related("institution", "country")
         .defer(*SEARCH_FIELDS)
         .prefetch_related(
             Prefetch("documents", ListingDocument.objects.select_related("revision")),
