@@ -68,9 +68,10 @@ def _version(key: str, initial: Callable[[], object]) -> object:
     if versions is None:
         return cache.get_or_set(key, initial, None)
     if key not in versions:
-        # Both at the first read of the request: a page needs both.
-        versions.update(cache.get_many([VERSION_KEY, REFERENCE_VERSION_KEY]))
-        if key not in versions:
+        if not versions:
+            # Both at the first read of the request: a page needs both.
+            versions.update(cache.get_many([VERSION_KEY, REFERENCE_VERSION_KEY]))
+        if key not in versions:  # never set (a new cache): set now
             versions[key] = cache.get_or_set(key, initial, None)
     return versions[key]
 

@@ -478,3 +478,34 @@ def test_any_of_lookup_binds_one_array(peru):
     assert found == {listings[0].pk, listings[2].pk}
     assert "= ANY(" in captured.captured_queries[0]["sql"]
     assert not Listing.objects.filter(pk__any_of=[]).exists()
+
+
+def test_a_request_reads_the_catalogue_versions_once(client, monkeypatch):
+    """A page asks for the catalogue's and the reference data's versions several times:
+    within a request they come from Redis once, and a change made during the request is
+    seen; outside a request (tasks, commands) every read goes to Redis."""
+    from django.core.cache import cache
+
+    from exchange import selectors
+
+    reads = []
+    get_many = cache.get_many
+    monkeypatch.setattr(cache, "get_many", lambda keys: reads.append(keys) or get_many(keys))
+    version = selectors.catalogue_version()
+    selectors.request_started()
+    try:
+        assert selectors.catalogue_version() == version
+        selectors.reference()
+        selectors.catalogue_cached("test", lambda: 1)
+        assert len(reads) == 1
+        selectors.catalogue_changed()
+        assert selectors.catalogue_version() == version + 1
+    finally:
+        selectors.request_finished()
+    cache.incr(selectors.VERSION_KEY)  # a change made by another process
+    assert selectors.catalogue_version() == version + 2
+    assert len(reads) == 1
+    # The page's requests open and close the memo (exchange.signals).
+    client.get(reverse("exchange:catalogue"))
+    assert len(reads) == 2
+    assert selectors._request.versions is None
