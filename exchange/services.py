@@ -583,10 +583,10 @@ def interest_express(*, listing: Listing, by: User, message: str) -> Connection:
     return connection
 
 
-@transaction.atomic
-def connection_move(*, connection: Connection, by: User, status: str) -> Connection:
-    """Move a connection one step along interested → in talks → agreed → in execution → completed
-    (or close it); the other side is notified."""
+def connection_move_check(*, connection: Connection, by: User, status: str) -> None:
+    """Raise what ``connection_move`` would refuse (PermissionDenied, ValidationError), without
+    changing anything: the page that asks to confirm a final step asks only for a step the
+    service will take."""
     _require(by, "exchange.update_connection", connection)
     allowed = Connection.TRANSITIONS.get(connection.status, ())
     if status not in allowed:
@@ -596,6 +596,13 @@ def connection_move(*, connection: Connection, by: User, status: str) -> Connect
                 % {"old": connection.get_status_display(), "new": Connection.Status(status).label}
             }
         )
+
+
+@transaction.atomic
+def connection_move(*, connection: Connection, by: User, status: str) -> Connection:
+    """Move a connection one step along interested → in talks → agreed → in execution → completed
+    (or close it); the other side is notified."""
+    connection_move_check(connection=connection, by=by, status=status)
     connection.status = status
     with _history(by, f"connection {status}"):
         connection.save(update_fields=["status", "updated"])

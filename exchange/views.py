@@ -478,18 +478,22 @@ def connection_move(request: HttpRequest, pk: int) -> HttpResponse:
     form = ConnectionStatusForm(request.POST)
     if form.is_valid():
         status = form.cleaned_data["status"]
-        if not Connection.TRANSITIONS[status] and "confirm" not in request.POST:
-            # Completed and closed are final: neither side can move the connection again.
-            return render(
-                request,
-                "exchange/connection_confirm.html",
-                {
-                    "connection": connection,
-                    "status": status,
-                    "label": Connection.Status(status).label,
-                },
-            )
         try:
+            if not Connection.TRANSITIONS[status] and "confirm" not in request.POST:
+                # Completed and closed are final: neither side can move the connection again,
+                # so the step is confirmed first, when the service would take it.
+                services.connection_move_check(
+                    connection=connection, by=request.user, status=status
+                )
+                return render(
+                    request,
+                    "exchange/connection_confirm.html",
+                    {
+                        "connection": connection,
+                        "status": status,
+                        "label": Connection.Status(status).label,
+                    },
+                )
             services.connection_move(connection=connection, by=request.user, status=status)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))

@@ -724,6 +724,36 @@ class TestInterestAndDashboards:
         page = client.get(reverse("exchange:my_connections")).content.decode()
         assert "The connection was updated." in page
 
+    def test_no_confirmation_is_asked_for_a_step_that_would_be_refused(
+        self, client, peru, focal_point, other_focal_point
+    ):
+        connection = self._connection(peru, other_focal_point, status="closed")
+        client.force_login(focal_point)
+        response = client.post(
+            reverse("exchange:connection_move", args=[connection.pk]),
+            {"status": "completed"},
+            follow=True,
+        )
+        page = response.content.decode()
+        assert response.redirect_chain == [(reverse("exchange:my_connections"), 302)]
+        assert "This step is final" not in page
+        assert "This connection cannot move from Closed to Completed." in page
+        connection.refresh_from_db()
+        assert connection.status == "closed"
+        assert not other_focal_point.notifications.exists()
+
+    def test_a_reader_who_may_not_move_it_is_not_asked_to_confirm(
+        self, client, peru, board_member, other_focal_point
+    ):
+        connection = self._connection(peru, other_focal_point)
+        client.force_login(board_member)
+        response = client.post(
+            reverse("exchange:connection_move", args=[connection.pk]), {"status": "closed"}
+        )
+        assert response.status_code == 404
+        connection.refresh_from_db()
+        assert connection.status == "in_talks"
+
     def test_a_step_that_is_not_final_needs_no_confirmation(
         self, client, peru, focal_point, other_focal_point
     ):
