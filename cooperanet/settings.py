@@ -134,6 +134,7 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "accounts.context_processors.navigation",
             ],
+            "libraries": {"pagination": "cooperanet.templatetags.pagination"},
         },
     },
 ]

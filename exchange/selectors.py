@@ -282,18 +282,12 @@ def listing_events(listing: Listing) -> QuerySet[ListingEvent]:
     )
 
 
-DOCUMENT_EVENTS_SHOWN = 50
-
-
-def document_events(
-    listing: Listing, *, limit: int = DOCUMENT_EVENTS_SHOWN
-) -> list[ListingDocumentEvent]:
-    """The latest ``limit`` changes to a listing's files, newest first (see
-    ``described_events``): a listing has a few files, so a page of them is its whole story."""
-    return list(
+def document_events(listing: Listing) -> QuerySet[ListingDocumentEvent]:
+    """The changes to a listing's files, newest first (see ``described_events``)."""
+    return (
         ListingDocumentEvent.objects.filter(listing_id=listing.pk)
         .select_related("pgh_context")
-        .order_by("-pgh_created_at", "-pgh_id")[:limit]
+        .order_by("-pgh_created_at", "-pgh_id")
     )
 
 

@@ -218,7 +218,10 @@ def listing_history(request: HttpRequest, pk: int) -> HttpResponse:
     # Each event is compared with the one before it: the last of the page with the next
     # page's first.
     older = next(iter(events[page.end_index() : page.end_index() + 1]), None)
-    documents = selectors.document_events(listing)
+    documents_page = Paginator(selectors.document_events(listing), HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("documents_page")
+    )
+    documents = list(documents_page)
     return render(
         request,
         "exchange/listing_history.html",
@@ -226,8 +229,8 @@ def listing_history(request: HttpRequest, pk: int) -> HttpResponse:
             "listing": listing,
             "page": page,
             "events": with_changes(selectors.described_events(page, documents), older),
+            "documents_page": documents_page,
             "documents": documents,
-            "documents_capped": len(documents) == selectors.DOCUMENT_EVENTS_SHOWN,
         },
     )
 

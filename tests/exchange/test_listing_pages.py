@@ -466,6 +466,30 @@ class TestDocuments:
             follow=True,
         )
 
+    def test_the_history_of_many_files_is_paged_beside_the_listings_own(
+        self, client, focal_point, listing
+    ):
+        from exchange.views import HISTORY_PAGE_SIZE
+
+        for number in range(HISTORY_PAGE_SIZE // 2 + 1):  # an add and a removal each
+            upload = SimpleUploadedFile(f"anexo-{number}.pdf", _pdf())
+            document = services.document_add(listing=listing, by=focal_point, upload=upload)
+            services.document_remove(document=document, by=focal_point)
+        client.force_login(focal_point)
+        url = reverse("exchange:history", args=[listing.pk])
+        first = client.get(url)
+        assert [str(e.action) for e in first.context["documents"][:2]] == ["Removed", "Added"]
+        assert first.context["documents"][0].name == f"anexo-{HISTORY_PAGE_SIZE // 2}.pdf"
+        assert len(first.context["documents"]) == HISTORY_PAGE_SIZE
+        assert 'href="?documents_page=2" rel="next"' in first.content.decode()
+        # Paging the files keeps the page of the listing's changes, and the reverse.
+        second = client.get(url, {"page": 1, "documents_page": 2})
+        names = [(str(e.action), e.name) for e in second.context["documents"]]
+        assert names == [("Removed", "anexo-0.pdf"), ("Added", "anexo-0.pdf")]
+        page = second.content.decode()
+        assert 'href="?page=1&amp;documents_page=1" rel="prev"' in page
+        assert "Page 2 of 2" in page
+
     def test_pdf_and_docx_are_accepted_and_served_as_downloads(self, client, focal_point, listing):
         client.force_login(focal_point)
         self._upload(client, listing, "informe final.pdf", _pdf())
@@ -947,7 +971,8 @@ def test_history_page_query_count(
     client.get(url)
     # session, user, listing (+ institution), documents, pending revisions, count, a page
     # of events with their contexts, the event before the page (to compare with), the
-    # changes to its files, the people behind both, unread count
+    # changes to its files counted (none: no page of them read), the people behind both,
+    # unread count
     with django_assert_num_queries(11):
         response = client.get(url)
     assert len(response.context["events"]) == edits + 1
