@@ -61,7 +61,8 @@ class Match:
 
 # The candidates come with their structural score (from the bitmaps); SQL adds the text rank,
 # computed once a candidate (MATERIALIZED: written twice in the select list, it would be
-# computed twice, each reading the search vector from TOAST).
+# computed twice, each reading the search vector from TOAST), and reads what the best ones
+# show.
 SQL = """
 WITH ranked AS MATERIALIZED (
     SELECT c.id, c.base, c.fit, c.same_language,
@@ -69,11 +70,18 @@ WITH ranked AS MATERIALIZED (
       FROM unnest(%(ids)s::int[], %(bases)s::float8[], %(fits)s::int[], %(languages)s::int[])
                AS c (id, base, fit, same_language)
       JOIN exchange_listing l ON l.id = c.id
+), best AS (
+    SELECT id, fit, same_language, rank, base + %(w_text)s * LEAST(rank * 10, 1) AS score
+      FROM ranked
+     ORDER BY score DESC, id DESC
+     LIMIT %(limit)s
 )
-SELECT id, fit, same_language, rank, base + %(w_text)s * LEAST(rank * 10, 1) AS score
-  FROM ranked
- ORDER BY score DESC, id DESC
- LIMIT %(limit)s
+SELECT b.fit, b.same_language, b.rank, b.score,
+       l.id, l.title, l.language, i.name, l.focus_area_ids, l.sdg_numbers
+  FROM best b
+  JOIN exchange_listing l ON l.id = b.id
+  JOIN accounts_institution i ON i.id = l.institution_id
+ ORDER BY b.score DESC, b.id DESC
 """
 
 
@@ -99,34 +107,22 @@ def matches_for(listing: Listing, *, limit: int = 10) -> list[Match]:
 
 
 def _matches(listing: Listing, limit: int) -> list[Match]:
-    rows = _scores(listing, limit)
-    found = {
-        values[0]: values
-        for values in Listing.objects.filter(pk__in=[row[0] for row in rows]).values_list(
-            "id", "title", "language", "institution__name", "focus_area_ids", "sdg_numbers"
-        )
-    }
+    areas, goals = set(listing.focus_area_ids), set(listing.sdg_numbers)
     matches = []
-    for pk, fit, language, rank, score in rows:
-        if pk not in found:
-            continue
-        _pk, title, language_code, institution, areas, goals = found[pk]
+    for row in _scored(listing, limit, candidates(listing, limit=limit)):
+        fit, language, rank, score, pk, title, language_code, institution, theirs, their_goals = row
         matches.append(
             Match(
                 listing=MatchedListing(pk, title, language_code, institution),
                 score=round(float(score), 2),
-                shared_focus_areas=sorted(set(listing.focus_area_ids) & set(areas)),
-                shared_sdgs=sorted(set(listing.sdg_numbers) & set(goals)),
+                shared_focus_areas=sorted(areas.intersection(theirs)),
+                shared_sdgs=sorted(goals.intersection(their_goals)),
                 beneficiary_fit=bool(fit),
                 same_language=bool(language),
                 text_similarity=round(float(rank), 3),
             )
         )
     return matches
-
-
-def _scores(listing: Listing, limit: int) -> list[tuple]:
-    return _scores_among(listing, limit, candidates(listing, limit=limit))
 
 
 class Candidate(NamedTuple):
@@ -228,8 +224,10 @@ def _fit_terms(listing: Listing) -> tuple[list[tuple[str, object]], bool]:
     return [("country", pk) for pk in sorted(countries)], False
 
 
-def _scores_among(listing: Listing, limit: int, chosen: list[Candidate]) -> list[tuple]:
-    """The best ``limit`` of the candidates: structural score and text rank."""
+def _scored(listing: Listing, limit: int, chosen: list[Candidate]) -> list[tuple]:
+    """The best ``limit`` of the candidates (structural score and text rank), each with what
+    its match shows: (fit, same language, rank, score, id, title, language, institution
+    name, focus areas, SDGs)."""
     if not chosen:
         return []
     words = [

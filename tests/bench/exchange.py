@@ -161,12 +161,19 @@ def _measure(client, url: str, *, before=None) -> tuple[float, float]:
     from django.test.utils import CaptureQueriesContext
 
     def request():
-        if before:
-            before()
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
 
-    request()
+    def prepared_request() -> float:
+        # The change that makes the page cold is not the page's work: it is made before the
+        # clock starts.
+        if before:
+            before()
+        return _timed(request)
+
+    prepared_request()
+    if before:
+        before()
     with CaptureQueriesContext(connection) as captured:
         request()
     queries = [q["sql"] for q in captured.captured_queries]
@@ -180,7 +187,7 @@ def _measure(client, url: str, *, before=None) -> tuple[float, float]:
 
     pages, sqls = [], []
     for _ in range(RUNS):
-        pages.append(_timed(request))
+        pages.append(prepared_request())
         if queries:
             sqls.append(_timed(run_sql))
     return statistics.median(pages), statistics.median(sqls) if sqls else 0.0

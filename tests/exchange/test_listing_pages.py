@@ -217,11 +217,11 @@ class TestVisibility:
         assert len(response.context["matches"]) == len(response.context["documents"]) == documents
         # After a change to the catalogue: the listing, its documents, its pending revisions;
         # then the matches: the bitmaps of the listing's terms, the institution's own listings
-        # (never matched), the scores of the best candidates and what the page shows of them.
+        # (never matched), the scores of the best candidates with what the page shows of them.
         from exchange import selectors
 
         selectors.catalogue_changed()
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(6):
             response = client.get(listing.get_absolute_url())
         assert len(response.context["matches"]) == len(response.context["documents"]) == documents
 
