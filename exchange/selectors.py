@@ -17,7 +17,7 @@ from asgiref.local import Local
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -219,13 +219,15 @@ def _listing_for_page(user: User, pk: int) -> Listing | None:
         listings_visible_to(user)
         .select_related("institution", "country")
         .defer(*SEARCH_FIELDS)
+        .annotate(
+            has_pending_revision=Exists(
+                ListingRevision.objects.filter(
+                    listing=OuterRef("pk"), status=ListingRevision.Status.PENDING
+                )
+            )
+        )
         .prefetch_related(
             Prefetch("documents", ListingDocument.objects.select_related("revision")),
-            Prefetch(
-                "revisions",
-                queryset=ListingRevision.objects.filter(status=ListingRevision.Status.PENDING),
-                to_attr="pending_revisions",
-            ),
         )
         .filter(pk=pk)
         .first()

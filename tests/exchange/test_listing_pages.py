@@ -215,13 +215,14 @@ class TestVisibility:
         with django_assert_num_queries(0):
             response = client.get(listing.get_absolute_url())
         assert len(response.context["matches"]) == len(response.context["documents"]) == documents
-        # After a change to the catalogue: the listing, its documents, its pending revisions;
-        # then the matches: the bitmaps of the listing's terms, the institution's own listings
-        # (never matched), the scores of the best candidates with what the page shows of them.
+        # After a change to the catalogue: the listing (whether changes to it are pending),
+        # its documents; then the matches: the bitmaps of the listing's terms, the
+        # institution's own listings (never matched), the scores of the best candidates with
+        # what the page shows of them.
         from exchange import selectors
 
         selectors.catalogue_changed()
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(5):
             response = client.get(listing.get_absolute_url())
         assert len(response.context["matches"]) == len(response.context["documents"]) == documents
 
@@ -238,10 +239,10 @@ class TestVisibility:
         services.listing_update(listing=listing, by=focal_point, data=draft_data(title="Nuevo"))
         client.force_login(focal_point)
         client.get(listing.get_absolute_url())
-        # session, user with institution, listing, documents with their revisions, pending
-        # revisions, own connection, open revision, history events (written without a
-        # person, so none to read), unread count, connections
-        with django_assert_num_queries(10):
+        # session, user with institution, listing (whether changes are pending), documents
+        # with their revisions, own connection, open revision, history events (written
+        # without a person, so none to read), unread count, connections
+        with django_assert_num_queries(9):
             response = client.get(listing.get_absolute_url())
         assert len(response.context["documents"]) == documents
         assert response.context["revision"].data["title"] == "Nuevo"
@@ -969,11 +970,11 @@ def test_history_page_query_count(
     client.force_login(focal_point)
     url = reverse("exchange:history", args=[listing.pk])
     client.get(url)
-    # session, user, listing (+ institution), documents, pending revisions, count, a page
-    # of events with their contexts, the event before the page (to compare with), the
-    # changes to its files counted (none: no page of them read), the people behind both,
-    # unread count
-    with django_assert_num_queries(11):
+    # session, user, listing (+ institution, whether changes are pending), documents, count,
+    # a page of events with their contexts, the event before the page (to compare with),
+    # the changes to its files counted (none: no page of them read), the people behind
+    # both, unread count
+    with django_assert_num_queries(10):
         response = client.get(url)
     assert len(response.context["events"]) == edits + 1
     assert response.context["events"][0].actor == focal_point
