@@ -38,7 +38,7 @@ from exchange.models import Connection, ImportJob, Listing, ListingDocument
 from exchange.revisions import with_changes
 from exchange.rules import REVISED_STATUSES
 from exchange.services import ListingData, SimilarListingsFound
-from exchange.text import highlight, render_markdown
+from exchange.text import highlight, rendered_markdown
 
 DASHBOARD_PAGE_SIZE = 50
 HISTORY_PAGE_SIZE = 50
@@ -171,11 +171,7 @@ def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "exchange/listing_detail.html",
         {
             "listing": listing,
-            "description": selectors.catalogue_cached(
-                f"description:{listing.pk}", lambda: render_markdown(listing.description)
-            )
-            if listing.is_public
-            else render_markdown(listing.description),
+            "description": rendered_markdown(listing.description),
             "focus_areas": [
                 ref.focus_areas[pk] for pk in listing.focus_area_ids if pk in ref.focus_areas
             ],

@@ -202,6 +202,39 @@ class TestVisibility:
             services.listing_update(listing=listing, by=focal_point, data=draft_data(title="Nuevo"))
         assert waiting in page()
 
+    def test_a_description_is_rendered_once_per_text(
+        self, client, peru, focal_point, draft_data, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        from exchange import selectors, text
+
+        rendered = []
+
+        def render_markdown(source):
+            rendered.append(source)
+            return real(source)
+
+        real = text.render_markdown
+        monkeypatch.setattr(text, "render_markdown", render_markdown)
+        listing = factories.ListingFactory(institution=peru, description="Agua **potable**.")
+        assert (
+            "Agua <strong>potable</strong>."
+            in client.get(listing.get_absolute_url()).content.decode()
+        )
+        # A change elsewhere in the catalogue does not render the same text again.
+        selectors.catalogue_changed()
+        client.force_login(focal_point)
+        assert (
+            "Agua <strong>potable</strong>."
+            in client.get(listing.get_absolute_url()).content.decode()
+        )
+        assert rendered == ["Agua **potable**."]
+        # A new text is rendered anew, for a draft as for a published listing.
+        draft = services.listing_create(
+            by=focal_point, kind="offer", data=draft_data(description="Riego *eficiente*.")
+        )
+        assert "Riego <em>eficiente</em>." in client.get(draft.get_absolute_url()).content.decode()
+        assert rendered == ["Agua **potable**.", "Riego *eficiente*."]
+
     @pytest.mark.parametrize("documents", [1, 4])
     def test_query_count(
         self, client, peru, argentina, focal_point, django_assert_num_queries, documents
