@@ -147,6 +147,12 @@ def test_catalogue_filters_update_in_place_with_htmx(page: Page, peru, argentina
     expect(page.locator(".listing-card")).to_have_count(1)
     expect(page.locator(".listing-card")).to_contain_text("Demanda argentina de turismo")
     assert "kind=need" in page.url
+    # The facets swapped in answer too, click after click, without a reload.
+    page.locator(".facets input[name=kind][value=offer]").check()
+    expect(page.locator(".listing-card")).to_have_count(2)
+    expect(page).to_have_url(re.compile(r"kind=need&kind=offer|kind=offer&kind=need"))
+    page.locator(".facets input[name=kind][value=offer]").uncheck()
+    expect(page.locator(".listing-card")).to_have_count(1)
     page.reload()
     expect(page.locator(".listing-card")).to_have_count(1)
     # Choosing another order takes effect at once too, without the Search button.
