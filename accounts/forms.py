@@ -4,20 +4,44 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import models
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.models import Country, Institution, User
 
 
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form: on its field when the form has it."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
+def add_service_errors(
+    form: forms.Form, error: ValidationError, *, model: type[models.Model] | None = None
+) -> None:
+    """Show a service's ValidationError on the form: on its field when the form has it, else
+    above the form, named after ``model``'s field (a page that submits a whole listing has
+    none of its fields, and "This field is required" alone would not say which)."""
+    if not hasattr(error, "error_dict"):
         form.add_error(None, error.messages)
+        return
+    for field, messages in error.message_dict.items():
+        if field in form.fields:
+            form.add_error(field, messages)
+            continue
+        label = _field_label(model, field)
+        if label:
+            messages = [
+                _("%(field)s: %(error)s") % {"field": label, "error": message}
+                for message in messages
+            ]
+        form.add_error(None, messages)
+
+
+def _field_label(model: type[models.Model] | None, field: str) -> str:
+    if model is None:
+        return ""
+    try:
+        return capfirst(model._meta.get_field(field).verbose_name)
+    except FieldDoesNotExist:
+        return ""
 
 
 class PartnerSignupForm(forms.Form):

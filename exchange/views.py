@@ -301,7 +301,7 @@ def listing_submit(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm and submit; when similar listings exist, show them and ask again."""
     listing = _listing(request, pk, "exchange.submit_listing")
     form = SubmitForm(request.POST if request.method == "POST" else None)
-    similar = []
+    similar, incomplete = [], False
     if request.method == "POST" and form.is_valid():
         try:
             services.listing_submit(
@@ -313,14 +313,15 @@ def listing_submit(request: HttpRequest, pk: int) -> HttpResponse:
             similar = found.similar
             form.add_error(None, found.messages)
         except ValidationError as error:
-            add_service_errors(form, error)
+            add_service_errors(form, error, model=Listing)
+            incomplete = hasattr(error, "error_dict")
         else:
             messages.success(request, _("Submitted: the Secretariat will review it."))
             return redirect(listing)
     return render(
         request,
         "exchange/listing_submit.html",
-        {"listing": listing, "form": form, "similar": similar},
+        {"listing": listing, "form": form, "similar": similar, "incomplete": incomplete},
         status=400 if request.method == "POST" else 200,
     )
 

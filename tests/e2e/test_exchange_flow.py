@@ -63,7 +63,9 @@ def test_offer_from_draft_to_catalogue_and_interest(
     # Submitting an incomplete listing says what is missing and changes nothing.
     author.get_by_role("link", name="Submit for review").click()
     author.get_by_role("button", name="Submit").click()
-    expect(author.locator(".errors")).to_contain_text("required before the listing is submitted")
+    expect(author.locator(".errors")).to_contain_text(
+        "Modality: This field is required before the listing is submitted."
+    )
     listing.refresh_from_db()
     assert listing.status == "draft"
 

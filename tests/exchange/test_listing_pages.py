@@ -292,6 +292,27 @@ class TestWriting:
         listing.refresh_from_db()
         assert listing.status == "submitted"
 
+    def test_submitting_an_incomplete_listing_names_what_is_missing(
+        self, client, focal_point, draft_data
+    ):
+        listing = services.listing_create(
+            by=focal_point, kind="offer", data=draft_data(modality="", contact_email="")
+        )
+        client.force_login(focal_point)
+        client.cookies["django_language"] = "es"
+        response = client.post(reverse("exchange:submit", args=[listing.pk]))
+        assert response.status_code == 400
+        errors = [str(error) for error in response.context["form"].non_field_errors()]
+        assert errors == [
+            "Modalidad: Este campo es obligatorio para enviar la publicación a revisión.",
+            "Correo electrónico de contacto: Este campo es obligatorio para enviar la "
+            "publicación a revisión.",
+        ]
+        page = response.content.decode()
+        assert f'href="{reverse("exchange:edit", args=[listing.pk])}"' in page
+        listing.refresh_from_db()
+        assert listing.status == "draft"
+
     @pytest.mark.parametrize(
         ("field", "value"),
         [
