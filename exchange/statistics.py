@@ -74,7 +74,10 @@ def _month(day: datetime.date) -> str:
     return f"{day.year:04}{day.month:02}"
 
 
-LAST_DAY = datetime.date(9998, 12, 30)  # later dates are read as this one (no overflow)
+# Dates outside these are read as them: no listing was published before or after, and the
+# month arithmetic below would overflow at the ends of the calendar.
+FIRST_DAY = datetime.date(1900, 1, 1)
+LAST_DAY = datetime.date(9998, 12, 30)
 DAY = datetime.timedelta(days=1)
 
 
@@ -84,8 +87,8 @@ def _date_range(since: datetime.date | None, until: datetime.date | None) -> lis
     listings (an index range of a few days). No range: no selection at all."""
     if not since and not until:
         return []
-    since = since and min(since, LAST_DAY)
-    until = until and min(until, LAST_DAY)
+    since = since and min(max(since, FIRST_DAY), LAST_DAY)
+    until = until and min(max(until, FIRST_DAY), LAST_DAY)
     if since and until and since > until:
         return [bitmaps.of_ids("SELECT NULL::int WHERE false", [])]
     # The first day of the first whole month, and the last day of the last one (None: open).

@@ -62,6 +62,13 @@ def test_stats_reject_bad_dates(api, params):
     assert response.json()["type"] == "validation_error"
 
 
+def test_stats_until_the_start_of_the_calendar_count_nothing(api, peru):
+    factories.ListingFactory(institution=peru)
+    response = api.get("/api/v1/stats/?until=0001-01-05")
+    assert response.status_code == 200
+    assert response.json()["listings"] == 0
+
+
 def test_iati_file_with_catalogue_filters_validates(api, peru, argentina):
     factories.ListingFactory(institution=peru, relations__sdgs=[6])
     factories.ListingFactory(institution=argentina, relations__sdgs=[13])

@@ -89,6 +89,16 @@ def test_bad_dates_are_ignored_with_a_notice(client, params):
     assert response.context["invalid_dates"] is True
 
 
+@pytest.mark.parametrize("params", [{"until": "0001-01-05"}, {"since": "0001-01-01"}])
+def test_dates_at_the_start_of_the_calendar_count_what_they_cover(client, peru, params):
+    factories.ListingFactory(institution=peru)
+    page = client.get(URL, params)
+    assert page.status_code == 200
+    assert page.context["stats"].listings == (0 if "until" in params else 1)
+    csv_response = client.get(reverse("exchange:statistics_csv", args=["type"]), params)
+    assert csv_response.status_code == 200
+
+
 def test_unknown_table_is_404(client, db):
     assert client.get(reverse("exchange:statistics_csv", args=["nope"])).status_code == 404
 
@@ -168,6 +178,10 @@ def test_date_ranges_count_whole_months_and_partial_days_alike(peru):
         (day("2023-12-31"), day("2024-02-01")),
         (day("2024-02-01"), day("2024-01-01")),
         (day("2020-01-01"), day("9999-12-31")),
+        # The ends of the calendar (month arithmetic there overflowed).
+        (day("0001-01-01"), day("9999-12-31")),
+        (None, day("0001-01-05")),
+        (day("0001-01-05"), day("0001-02-10")),
     ]
     for since, until in ranges:
         expected = sum(
