@@ -398,8 +398,21 @@ def listing_archive(*, listing: Listing, by: User) -> Listing:
         to=Status.ARCHIVED,
         action="archive",
     )
+    with _history(by, "archive"):
+        _close_revisions(listing)
     _notify_publisher(listing, Kind.LISTING_ARCHIVED)
     return listing
+
+
+def _close_revisions(listing: Listing) -> None:
+    """Changes proposed to a listing that leaves the catalogue are closed, no longer waiting
+    for a decision: the files proposed with them are simply its files again."""
+    listing.documents.filter(
+        revision__status__in=(ListingRevision.Status.PENDING, ListingRevision.Status.RETURNED)
+    ).update(revision=None)
+    listing.revisions.filter(status=ListingRevision.Status.PENDING).update(
+        status=ListingRevision.Status.WITHDRAWN, decided_at=timezone.now()
+    )
 
 
 @transaction.atomic
@@ -412,14 +425,8 @@ def listing_withdraw(*, listing: Listing, by: User) -> Listing:
     listing.status = targets[listing.status]
     with _history(by, "withdraw"):
         listing.save(update_fields=["status", "updated"])
-        # The listing goes back through moderation whole: files proposed with a revision
-        # are simply its files again, and the revision is closed.
-        listing.documents.filter(
-            revision__status__in=(ListingRevision.Status.PENDING, ListingRevision.Status.RETURNED)
-        ).update(revision=None)
-    listing.revisions.filter(status=ListingRevision.Status.PENDING).update(
-        status=ListingRevision.Status.WITHDRAWN, decided_at=timezone.now()
-    )
+        # The listing goes back through moderation whole.
+        _close_revisions(listing)
     return listing
 
 

@@ -129,6 +129,27 @@ def test_editing_a_published_listing_creates_a_revision(
     assert (draft.title, draft.status) == ("Segunda fase", Status.PUBLISHED)
 
 
+def test_archiving_closes_the_changes_waiting(draft, focal_point, secretariat, draft_data):
+    services.listing_submit(listing=draft, by=focal_point)
+    services.listing_approve(listing=draft, by=secretariat)
+    revision = services.listing_update(
+        listing=draft, by=focal_point, data=draft_data(title="Segunda fase")
+    )
+    document = factories.DocumentFactory(listing=draft, revision=revision, uploaded_by=focal_point)
+    services.listing_archive(listing=draft, by=secretariat)
+    revision.refresh_from_db()
+    document.refresh_from_db()
+    assert (revision.status, document.revision) == ("withdrawn", None)
+    assert revision.decided_at is not None
+    with pytest.raises(ValidationError, match="already decided"):
+        services.revision_approve(revision=revision, by=secretariat)
+    draft.refresh_from_db()
+    assert (draft.status, draft.title) == (
+        Status.ARCHIVED,
+        "Sistema de alerta temprana ante inundaciones en cuencas andinas",
+    )
+
+
 def test_returned_revision_leaves_the_live_text(draft, focal_point, secretariat, draft_data):
     services.listing_submit(listing=draft, by=focal_point)
     services.listing_approve(listing=draft, by=secretariat)
