@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from exchange.models import Listing, ListingDocument, ListingRevision
 from exchange.selectors import reference
-from exchange.services import RELATED_FIELDS, SCALAR_FIELDS
+from exchange.services import RELATED_FIELDS, SCALAR_FIELDS, revision_values
 
 
 @dataclass(frozen=True)
@@ -49,13 +49,14 @@ def _related_display(name: str, ids: list[int]) -> str:
 
 def revision_diff(revision: ListingRevision) -> list[FieldChange]:
     listing = revision.listing
+    values = revision_values(revision)
     changes = []
     for name in SCALAR_FIELDS:
         changes.append(
             FieldChange(
                 label=str(Listing._meta.get_field(name).verbose_name),
                 old=_display(name, getattr(listing, name)),
-                new=_display(name, revision.data.get(name)),
+                new=_display(name, values[name]),
             )
         )
     for name in RELATED_FIELDS:

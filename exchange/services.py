@@ -478,16 +478,24 @@ def _decide_revision(revision: ListingRevision, by: User, status: str, comment: 
     return revision
 
 
+def revision_values(revision: ListingRevision) -> dict:
+    """The listing's values once ``revision`` is approved (what its comparison shows): as
+    proposed, but for the review-by date. Left empty, a revision keeps the live date; a date
+    that passed while the revision waited is moved a year ahead, as on a first approval."""
+    values = {key: revision.data.get(key) for key in SCALAR_FIELDS}
+    proposed = values["review_by"] and datetime.date.fromisoformat(values["review_by"])
+    values["review_by"] = _review_date(
+        proposed, revision.listing.review_by, today=timezone.localdate()
+    )
+    return values
+
+
 @transaction.atomic
 def revision_approve(*, revision: ListingRevision, by: User) -> Listing:
     """Make a proposed revision the live text of the listing."""
     revision = _decide_revision(revision, by, ListingRevision.Status.APPROVED)
     listing = revision.listing
-    values = {key: revision.data.get(key) for key in SCALAR_FIELDS}
-    proposed = values["review_by"] and datetime.date.fromisoformat(values["review_by"])
-    # Left empty, a revision keeps the live date; a date that passed while the revision
-    # waited is moved a year ahead, as on a first approval.
-    values["review_by"] = _review_date(proposed, listing.review_by, today=timezone.localdate())
+    values = revision_values(revision)
     related = {
         name: list(model.objects.filter(pk__in=revision.data.get(name, [])))
         for name, model in RELATED_FIELDS.items()

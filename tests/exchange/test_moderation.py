@@ -141,6 +141,43 @@ def test_revision_diff_side_by_side(client, secretariat, focal_point, peru):
     assert listing.title == "Título propuesto"
 
 
+def test_revision_diff_shows_the_review_date_that_will_apply(focal_point, secretariat, peru):
+    from exchange.revisions import revision_diff
+
+    listing = factories.ListingFactory(institution=peru, review_by=datetime.date(2031, 6, 30))
+    data = {
+        **{k: getattr(listing, k) for k in services.SCALAR_FIELDS if k != "review_by"},
+        "focus_areas": listing.focus_area_ids,
+        "sdgs": [factories.sdg(n).pk for n in listing.sdg_numbers],
+        "beneficiary_countries": [],
+    }
+    revision = ListingRevision.objects.create(
+        listing=listing, submitted_by=focal_point, data={**data, "review_by": None}
+    )
+
+    def review_row():
+        label = str(Listing._meta.get_field("review_by").verbose_name)
+        return next(change for change in revision_diff(revision) if change.label == label)
+
+    # Left empty, the live date stays: nothing changes.
+    assert (review_row().old, review_row().new, review_row().changed) == (
+        "2031-06-30",
+        "2031-06-30",
+        False,
+    )
+    # A date that passed while the revision waited moves a year ahead on approval.
+    listing.review_by = datetime.date(2020, 6, 1)
+    listing.save(update_fields=["review_by"])
+    revision.data["review_by"] = "2020-01-01"
+    revision.save(update_fields=["data"])
+    revision = ListingRevision.objects.get(pk=revision.pk)
+    ahead = (timezone.localdate() + services.REVIEW_PERIOD).isoformat()
+    assert (review_row().old, review_row().new) == ("2020-06-01", ahead)
+    services.revision_approve(revision=revision, by=secretariat)
+    listing.refresh_from_db()
+    assert listing.review_by.isoformat() == ahead
+
+
 @pytest.mark.parametrize("rows", [1, 15])
 def test_queue_query_count(client, secretariat, peru, django_assert_num_queries, rows):
     factories.ListingFactory.create_batch(
