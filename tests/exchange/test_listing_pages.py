@@ -76,7 +76,7 @@ class TestVisibility:
     def test_published_page_shows_everything(self, client, peru, argentina):
         listing = factories.ListingFactory(
             institution=peru,
-            description="Primera línea\n\n- pasantías\n- [guía](https://example.org)\n\n<script>alert(1)</script><img src=x onerror=alert(1)>",
+            description="Primera línea\n\n- pasantías\n- [guía](https://example.org)\n- [trampa](javascript:alert(1))\n\n<script>alert(1)</script><img src=x onerror=alert(1)>",
             relations__focus_areas=["other", "smes"],
             relations__sdgs=[8, 17],
             relations__beneficiaries=["BOL"],
@@ -104,6 +104,7 @@ class TestVisibility:
             f'{peru.name}</a> (<a href="{reverse("exchange:country", args=["PER"])}">Peru</a>)',
             "Focus areas": "Small and Medium-sized Enterprises (SMEs) · Other",
             "SDGs": "8. Decent Work and Economic Growth · 17. Partnerships for the Goals",
+            "Language": "Spanish",
             "Modality": "Triangular",
             "Type of cooperation": "Internship",
             "Stage": "Concluded (good practice)",
@@ -128,6 +129,9 @@ class TestVisibility:
         assert 'href="https://example.org"' in page
         assert "<script>alert(1)</script>" not in page
         assert "onerror" not in page
+        # The link is kept as text, without its script.
+        assert '<li><a rel="nofollow noopener noreferrer">trampa</a></li>' in page
+        assert "javascript:" not in page
         assert "Bolivia; Caribbean" in page
         assert "8. Decent Work and Economic Growth" in page
         assert "Needs this offer may answer" in page
