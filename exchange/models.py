@@ -451,6 +451,15 @@ class ListingDocument(models.Model):
         return self.revision_id is not None
 
 
+# Each proposal (a second one while the first waits replaces its values) and each decision
+# on it, for the listing's history.
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    fields=["listing", "status", "data", "comment"],
+    model_name="ListingRevisionEvent",
+    obj_field=pghistory.ObjForeignKey(related_name="events"),
+)
 class ListingRevision(models.Model):
     """A change to a published listing, waiting for the Secretariat; the live text stays."""
 

@@ -36,6 +36,7 @@ from exchange.models import (
     ListingDocumentEvent,
     ListingEvent,
     ListingRevision,
+    ListingRevisionEvent,
 )
 from exchange.rules import acts_for_an_institution
 from exchange.text import fold
@@ -293,6 +294,27 @@ def document_events(listing: Listing) -> QuerySet[ListingDocumentEvent]:
     )
 
 
+def revision_events(listing: Listing) -> QuerySet[ListingRevisionEvent]:
+    """The changes proposed to a listing once published and the Secretariat's decisions on
+    them, newest first (see ``described_events``)."""
+    return (
+        ListingRevisionEvent.objects.filter(listing_id=listing.pk)
+        .select_related("pgh_context")
+        .order_by("-pgh_created_at", "-pgh_id")
+    )
+
+
+def _revision_action(event: ListingRevisionEvent):
+    if event.status == ListingRevision.Status.PENDING:
+        return _("Changes proposed") if event.pgh_label == "insert" else _("Changes proposed again")
+    return {
+        ListingRevision.Status.APPROVED: _("Changes approved"),
+        ListingRevision.Status.RETURNED: _("Changes returned with comments"),
+        ListingRevision.Status.REJECTED: _("Changes rejected"),
+        ListingRevision.Status.WITHDRAWN: _("Changes closed with the listing"),
+    }.get(event.status, event.status)
+
+
 def _document_action(event: ListingDocumentEvent, action: str):
     if event.pgh_label == "insert":
         return _("Proposed with changes") if event.revision_id else _("Added")
@@ -306,24 +328,31 @@ def _document_action(event: ListingDocumentEvent, action: str):
 
 
 def described_events(
-    events: Iterable[ListingEvent], documents: Iterable[ListingDocumentEvent] = ()
+    events: Iterable[ListingEvent],
+    documents: Iterable[ListingDocumentEvent] = (),
+    revisions: Iterable[ListingRevisionEvent] = (),
 ) -> list[ListingEvent]:
     """``events`` with who did them (``actor``), what they did (``action``) and the status they
-    left, in the reader's language (``status_label``); ``documents`` (document events) get
-    their ``actor`` and ``action`` too, with the same query for the people."""
-    events, documents = list(events), list(documents)
+    left, in the reader's language (``status_label``); ``documents`` (document events) and
+    ``revisions`` (revision events) get their ``actor`` and ``action`` too, with the same
+    query for the people."""
+    events, documents, revisions = list(events), list(documents), list(revisions)
+    everything = (*events, *documents, *revisions)
     user_ids = {
         (event.pgh_context.metadata or {}).get("user")
-        for event in (*events, *documents)
+        for event in everything
         if event.pgh_context is not None
     }
     users = {u.pk: u for u in User.objects.filter(pk__in={i for i in user_ids if i})}
-    for event in (*events, *documents):
+    for event in everything:
         metadata = event.pgh_context.metadata if event.pgh_context else {}
         event.actor = users.get(metadata.get("user"))
         action = metadata.get("action", event.pgh_label)
         if isinstance(event, ListingDocumentEvent):
             event.action = _document_action(event, action)
+            continue
+        if isinstance(event, ListingRevisionEvent):
+            event.action = _revision_action(event)
             continue
         event.action = HISTORY_ACTIONS.get(action, action)
         event.status_label = (

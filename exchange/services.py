@@ -218,11 +218,12 @@ def _payload(values: Listing, related: dict, listing: Listing) -> dict:
 
 def _revision_save(*, listing: Listing, by: User, payload: dict) -> ListingRevision:
     """The listing's pending revision, now proposing ``payload``."""
-    revision, created = ListingRevision.objects.update_or_create(
-        listing=listing,
-        status=ListingRevision.Status.PENDING,
-        defaults={"data": payload, "submitted_by": by, "comment": ""},
-    )
+    with _history(by, "propose"):
+        revision, created = ListingRevision.objects.update_or_create(
+            listing=listing,
+            status=ListingRevision.Status.PENDING,
+            defaults={"data": payload, "submitted_by": by, "comment": ""},
+        )
     if created:
         _carry_returned_documents(revision)
     return revision
@@ -231,11 +232,12 @@ def _revision_save(*, listing: Listing, by: User, payload: dict) -> ListingRevis
 def _open_revision(*, listing: Listing, by: User) -> ListingRevision:
     """The listing's pending revision, or a new one proposing the live values (to which a
     document is then added)."""
-    revision, created = ListingRevision.objects.get_or_create(
-        listing=listing,
-        status=ListingRevision.Status.PENDING,
-        defaults={"data": _payload(listing, {}, listing), "submitted_by": by},
-    )
+    with _history(by, "propose"):
+        revision, created = ListingRevision.objects.get_or_create(
+            listing=listing,
+            status=ListingRevision.Status.PENDING,
+            defaults={"data": _payload(listing, {}, listing), "submitted_by": by},
+        )
     if created:
         _carry_returned_documents(revision)
     return revision
@@ -463,6 +465,13 @@ def listings_expire(*, today: datetime.date | None = None) -> int:
 # --- Revisions of published listings ---------------------------------------------------------
 
 
+REVISION_DECISIONS = {
+    ListingRevision.Status.APPROVED: "approve revision",
+    ListingRevision.Status.RETURNED: "return revision",
+    ListingRevision.Status.REJECTED: "reject revision",
+}
+
+
 def _decide_revision(revision: ListingRevision, by: User, status: str, comment: str = ""):
     _require(by, "exchange.moderate_listing", revision.listing)
     ListingRevision.objects.select_for_update(of=("self",)).filter(pk=revision.pk).values(
@@ -474,7 +483,8 @@ def _decide_revision(revision: ListingRevision, by: User, status: str, comment: 
     revision.status = status
     revision.comment = comment
     revision.decided_at = timezone.now()
-    revision.save(update_fields=["status", "comment", "decided_at"])
+    with _history(by, REVISION_DECISIONS[status]):
+        revision.save(update_fields=["status", "comment", "decided_at"])
     return revision
 
 

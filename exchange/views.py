@@ -217,14 +217,19 @@ def listing_history(request: HttpRequest, pk: int) -> HttpResponse:
     documents_page = Paginator(selectors.document_events(listing), HISTORY_PAGE_SIZE).get_page(
         request.GET.get("documents_page")
     )
-    documents = list(documents_page)
+    revisions_page = Paginator(selectors.revision_events(listing), HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("revisions_page")
+    )
+    documents, revisions = list(documents_page), list(revisions_page)
     return render(
         request,
         "exchange/listing_history.html",
         {
             "listing": listing,
             "page": page,
-            "events": with_changes(selectors.described_events(page, documents), older),
+            "events": with_changes(selectors.described_events(page, documents, revisions), older),
+            "revisions_page": revisions_page,
+            "revisions": revisions,
             "documents_page": documents_page,
             "documents": documents,
         },

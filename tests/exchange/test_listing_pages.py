@@ -1030,12 +1030,49 @@ def test_history_page_query_count(
     client.get(url)
     # session, user, listing (+ institution, whether changes are pending), documents, count,
     # a page of events with their contexts, the event before the page (to compare with),
-    # the changes to its files counted (none: no page of them read), the people behind
-    # both, unread count
-    with django_assert_num_queries(10):
+    # the changes proposed once published and those to its files counted (none: no page of
+    # them read), the people behind them, unread count
+    with django_assert_num_queries(11):
         response = client.get(url)
     assert len(response.context["events"]) == edits + 1
     assert response.context["events"][0].actor == focal_point
+
+
+def test_history_keeps_every_proposal_and_decision_once_published(
+    client, focal_point, secretariat, draft_data
+):
+    from exchange import services
+
+    listing = services.listing_create(by=focal_point, kind="offer", data=draft_data())
+    services.listing_submit(listing=listing, by=focal_point)
+    services.listing_approve(listing=listing, by=secretariat)
+    first = services.listing_update(listing=listing, by=focal_point, data=draft_data(title="Uno"))
+    services.listing_update(listing=listing, by=focal_point, data=draft_data(title="Dos"))
+    services.revision_return(revision=first, by=secretariat, comment="Precisen el costo.")
+    second = services.listing_update(listing=listing, by=focal_point, data=draft_data(title="Tres"))
+    services.revision_reject(revision=second, by=secretariat, comment="No corresponde.")
+    third = services.listing_update(
+        listing=listing, by=focal_point, data=draft_data(title="Cuatro")
+    )
+    services.revision_approve(revision=third, by=secretariat)
+    client.force_login(focal_point)
+    response = client.get(reverse("exchange:history", args=[listing.pk]))
+    rows = [
+        (str(e.action), e.actor, e.data["title"], e.comment) for e in response.context["revisions"]
+    ]
+    assert rows == [
+        ("Changes approved", secretariat, "Cuatro", ""),
+        ("Changes proposed", focal_point, "Cuatro", ""),
+        ("Changes rejected", secretariat, "Tres", "No corresponde."),
+        ("Changes proposed", focal_point, "Tres", ""),
+        ("Changes returned with comments", secretariat, "Dos", "Precisen el costo."),
+        ("Changes proposed again", focal_point, "Dos", ""),
+        ("Changes proposed", focal_point, "Uno", ""),
+    ]
+    client.cookies["django_language"] = "es"
+    page = client.get(reverse("exchange:history", args=[listing.pk])).content.decode()
+    assert "<td>Cambios rechazados</td>" in page
+    assert "No corresponde." in page
 
 
 def test_history_reads_in_the_readers_language_and_is_paged(
