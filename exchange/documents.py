@@ -42,6 +42,11 @@ class CheckedFile:
     token: str
 
 
+# What ``zipfile`` raises on a damaged or hostile archive, besides BadZipFile: a name marked
+# UTF-8 that is not, a compression or version it does not read, a truncated entry.
+UNREADABLE_ZIP = (zipfile.BadZipFile, UnicodeDecodeError, NotImplementedError, ValueError, EOFError)
+
+
 def _office_type(upload) -> str | None:
     """DOCX or XLSX by the parts inside the zip; None if it is neither."""
     upload.seek(0)
@@ -54,7 +59,7 @@ def _office_type(upload) -> str | None:
                     _("This file expands to far more than its size; it cannot be accepted.")
                 )
             names = {member.filename for member in members}
-    except zipfile.BadZipFile:
+    except UNREADABLE_ZIP:
         return None
     finally:
         upload.seek(0)

@@ -30,6 +30,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from exchange.documents import UNREADABLE_ZIP
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 XLSX_PARTS = {"[Content_Types].xml", "xl/workbook.xml"}
@@ -195,7 +197,7 @@ def check_zip(data: bytes) -> None:
     """Refuse a zip that is not a workbook or that would inflate out of proportion."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except UNREADABLE_ZIP:
         raise ValidationError(
             _("This is not a CSV or XLSX file. Upload a spreadsheet saved as CSV or XLSX."),
             code="format",

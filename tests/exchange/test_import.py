@@ -5,7 +5,6 @@ who may import."""
 from __future__ import annotations
 
 import io
-import time
 import zipfile
 
 import openpyxl
@@ -192,18 +191,32 @@ def test_a_zip_bomb_is_refused_before_openpyxl_opens_it(monkeypatch):
         raise AssertionError("openpyxl must not open a zip bomb")
 
     monkeypatch.setattr(openpyxl, "load_workbook", fail)
-    started = time.perf_counter()
     with pytest.raises(ValidationError) as error:
         tabular.read_table(data)
     assert error.value.code == "zip_bomb"
-    assert time.perf_counter() - started < 1
 
 
-def test_a_hundred_thousand_empty_rows_are_skipped_quickly():
+def _zip_with_a_bad_name(parts: dict[str, str]) -> bytes:
+    """A zip whose last entry is marked UTF-8 but is not: zipfile raises UnicodeDecodeError,
+    not BadZipFile, on opening it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+        archive.writestr("xl/hojá.xml", "<x/>")
+    return buffer.getvalue().replace("hojá".encode(), b"hoj\xff\xfe")
+
+
+def test_a_damaged_workbook_is_refused_with_a_message():
+    data = _zip_with_a_bad_name({"[Content_Types].xml": "<Types/>", "xl/workbook.xml": "<w/>"})
+    with pytest.raises(ValidationError) as error:
+        tabular.read_table(data)
+    assert error.value.code == "format"
+
+
+def test_a_hundred_thousand_empty_rows_are_skipped():
     data = csv_bytes([row("A"), *([["", "", "", ""]] * 100_000), row("B")])
-    started = time.perf_counter()
     table = tabular.read_table(data)
-    assert time.perf_counter() - started < 2
     assert [cells[0] for _number, cells in table.rows] == ["A", "B"]
     assert table.rows[1][0] == 100_003
 

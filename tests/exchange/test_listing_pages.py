@@ -489,6 +489,17 @@ def _docx() -> bytes:
     return buffer.getvalue()
 
 
+def _damaged_docx() -> bytes:
+    """A DOCX with an entry whose name is marked UTF-8 but is not (zipfile raises
+    UnicodeDecodeError on it, not BadZipFile)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<document/>")
+        archive.writestr("word/imagén.xml", "<x/>")
+    return buffer.getvalue().replace("imagén".encode(), b"imag\xff\xfe")
+
+
 def _png() -> bytes:
     """A one-pixel grey PNG, chunk by chunk."""
 
@@ -580,13 +591,14 @@ class TestDocuments:
             ("empty.pdf", b"", "empty"),
             ("bomb.xlsx", None, "expands to far more"),
             ("fake.docx", b"PK\x03\x04 not really a zip", "Only PDF"),
+            ("damaged.docx", "damaged", "Only PDF"),
         ],
     )
     def test_disguised_or_hostile_files_are_refused(
         self, client, focal_point, listing, name, content, message
     ):
         client.force_login(focal_point)
-        content = _zip_bomb() if content is None else content
+        content = {None: _zip_bomb, "damaged": _damaged_docx}.get(content, lambda: content)()
         response = self._upload(client, listing, name, content)
         assert message in response.content.decode()
         assert ListingDocument.objects.count() == 0
