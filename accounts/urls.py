@@ -24,7 +24,9 @@ urlpatterns = [
     path("dashboard/notifications/read-all/", views.read_all_notifications, name="read_all"),
     path("dashboard/preferences/", views.preferences, name="preferences"),
     path("dashboard/api-tokens/", views.api_tokens, name="api_tokens"),
-    path("dashboard/api-tokens/<str:key>/revoke/", views.revoke_api_token, name="revoke_api_token"),
-    path("invitation/<str:token>/", views.accept_invitation, name="accept_invitation"),
+    path(
+        "dashboard/api-tokens/<slug:key>/revoke/", views.revoke_api_token, name="revoke_api_token"
+    ),
+    path("invitation/<slug:token>/", views.accept_invitation, name="accept_invitation"),
     path("staff/designations/", views.designation_dashboard, name="designations"),
 ]

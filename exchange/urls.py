@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from exchange import views
 
@@ -28,7 +28,7 @@ urlpatterns = [
     path("dashboard/listings/", views.my_listings, name="my_listings"),
     path("dashboard/connections/", views.my_connections, name="my_connections"),
     path("connections/<int:pk>/move/", views.connection_move, name="connection_move"),
-    path("countries/<str:iso3>/", views.country_profile, name="country"),
+    re_path(r"^countries/(?P<iso3>[A-Za-z]{3})/$", views.country_profile, name="country"),
     path("institutions/<int:pk>/", views.institution_profile, name="institution"),
     path("statistics/", views.statistics_page, name="statistics"),
     path("statistics/<slug:table>.csv", views.statistics_csv, name="statistics_csv"),

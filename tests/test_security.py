@@ -63,3 +63,21 @@ def test_an_oversize_upload_is_counted_not_kept(rf, settings):
     oversize.size = documents.MAX_SIZE + 1
     with pytest.raises(ValidationError, match="larger than 10 MB"):
         documents.check_upload(oversize)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/countries/P%00R/"),
+        ("get", "/invitation/abc%00def/"),
+        ("get", "/dashboard/api-tokens/abc%00/revoke/"),
+        ("get", "/api/v1/focus-areas/sm%00es/"),
+        ("put", "/api/v1/offers/by-ref/APCI%00-1/"),
+    ],
+)
+def test_a_nul_in_a_path_is_not_found_not_a_server_error(client, focal_point, method, path):
+    """PostgreSQL refuses text with a NUL: a path segment read as a code never carries one
+    to a query."""
+    client.force_login(focal_point)
+    response = getattr(client, method)(path, data={}, content_type="application/json")
+    assert response.status_code == 404

@@ -164,7 +164,8 @@ class ListingViewSet(
     @action(
         detail=False,
         methods=["put"],
-        url_path=r"by-ref/(?P<external_ref>[^/]{1,100})",
+        # No control character (a NUL cannot reach PostgreSQL): the reference is a code.
+        url_path=r"by-ref/(?P<external_ref>[^/\x00-\x1f]{1,100})",
         filterset_class=None,
         pagination_class=None,
     )
@@ -306,6 +307,7 @@ class FocusAreaViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = api.FocusAreaSerializer
     lookup_field = "slug"
     lookup_url_kwarg = "code"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
     queryset = FocusArea.objects.order_by("position", "id")
 
 
