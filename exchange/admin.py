@@ -26,7 +26,7 @@ from exchange.models import (
     ListingRevision,
 )
 from exchange.revisions import revision_diff
-from exchange.rules import moderation_decisions, revision_decisions
+from exchange.rules import MODERATED_FROM, moderation_decisions, revision_decisions
 
 
 @admin.register(FocusArea)
@@ -43,9 +43,13 @@ class SDGAdmin(admin.ModelAdmin):
 
 
 class WaitingFilter(admin.SimpleListFilter):
+    """How long the listings still waiting for a decision have waited (those decided since
+    are not waiting, however long ago they were submitted)."""
+
     title = _("waiting for")
     parameter_name = "waiting"
     field = "submitted_at"
+    waiting = {"status__in": MODERATED_FROM["approve"]}
 
     def lookups(self, request, model_admin):
         return [
@@ -62,11 +66,14 @@ class WaitingFilter(admin.SimpleListFilter):
             "month": {f"{self.field}__lt": week, f"{self.field}__gte": month},
             "older": {f"{self.field}__lt": month},
         }
-        return queryset.filter(**ranges[self.value()]) if self.value() in ranges else queryset
+        if self.value() not in ranges:
+            return queryset
+        return queryset.filter(**self.waiting, **ranges[self.value()])
 
 
 class RevisionWaitingFilter(WaitingFilter):
     field = "created"
+    waiting = {"status": ListingRevision.Status.PENDING}
 
 
 class CommentedActionsMixin:

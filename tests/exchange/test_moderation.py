@@ -31,6 +31,12 @@ def test_queue_filters(client, secretariat, submitted, argentina):
         kind="need",
         submitted_at=timezone.now() - datetime.timedelta(days=45),
     )
+    # Submitted as long ago, but decided since: no longer waiting.
+    factories.ListingFactory(
+        institution=argentina,
+        status="published",
+        submitted_at=timezone.now() - datetime.timedelta(days=60),
+    )
     client.force_login(secretariat)
     response = client.get(CHANGELIST, {"status__exact": "submitted"})
     assert response.context["cl"].result_count == 4
@@ -45,8 +51,27 @@ def test_queue_filters(client, secretariat, submitted, argentina):
         client.get(CHANGELIST, {"country__id__exact": argentina.country_id})
         .context["cl"]
         .result_count
-        == 1
+        == 2
     )
+
+
+def test_revision_queue_waiting_filter_shows_only_pending(client, secretariat, focal_point, peru):
+    def revision(status):
+        listing = factories.ListingFactory(institution=peru)
+        made = ListingRevision.objects.create(
+            listing=listing, submitted_by=focal_point, data={}, status=status
+        )
+        ListingRevision.objects.filter(pk=made.pk).update(
+            created=timezone.now() - datetime.timedelta(days=45)
+        )
+        return made
+
+    waiting, _decided = revision("pending"), revision("returned")
+    client.force_login(secretariat)
+    response = client.get(
+        reverse("admin:exchange_listingrevision_changelist"), {"waiting": "older"}
+    )
+    assert list(response.context["cl"].result_list) == [waiting]
 
 
 def test_bulk_approve_goes_through_the_service(client, secretariat, submitted, focal_point):
