@@ -194,15 +194,25 @@ def _revision_propose(*, listing: Listing, by: User, data: ListingData) -> Listi
 
 
 def _revision_payload(listing: Listing, data: ListingData) -> dict:
-    """The validated values a revision of ``listing`` would propose."""
+    """The validated values a revision of ``listing`` would propose: ``data`` over what its
+    open revision (pending, or returned to the publisher) proposes, else over the live
+    values. The edit form shows and sends them all; an API client may send one field per
+    request, and none of the earlier ones is lost."""
     # Validate the proposal on a copy so that nothing of the live listing changes.
     proposed = Listing.objects.get(pk=listing.pk)
+    revision = selectors.open_revision(listing)
+    earlier = revision.data if revision else {}
+    _set_values(proposed, {key: earlier[key] for key in SCALAR_FIELDS if key in earlier})
     _set_values(proposed, data.values)
     proposed.full_clean(exclude=["created_by"])
     if data.focus_areas is not None and not data.focus_areas:
         raise ValidationError({"focus_areas": _("Choose at least one focus area.")})
-    _check_complete(proposed, focus_areas=data.focus_areas or list(listing.focus_areas.all()))
-    return _payload(proposed, data.related(), listing)
+    payload = _payload(proposed, data.related(), listing)
+    for name, rows in data.related().items():
+        if rows is None and name in earlier:
+            payload[name] = earlier[name]
+    _check_complete(proposed, focus_areas=payload["focus_areas"])
+    return payload
 
 
 def _payload(values: Listing, related: dict, listing: Listing) -> dict:

@@ -5,7 +5,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from exchange.models import Listing
+from exchange import services
+from exchange.models import Listing, ListingRevision
 from tests import factories
 from tests.api.conftest import COMPLETE
 
@@ -382,6 +383,28 @@ def test_editing_a_published_listing_waits_for_the_secretariat(api_as, focal_poi
     assert response.status_code == 202
     assert response.json()["title"] == "Live title"
     assert response.json()["has_pending_revision"] is True
+
+
+def test_changes_sent_in_parts_add_up_in_one_revision(api_as, focal_point, secretariat):
+    listing = factories.ListingFactory(
+        institution=focal_point.institution, title="Live title", summary="Live summary."
+    )
+    client = api_as(focal_point)
+    url = f"/api/v1/offers/{listing.pk}/"
+    assert client.patch(url, {"title": "New title"}, format="json").status_code == 202
+    assert client.patch(url, {"summary": "New summary."}, format="json").status_code == 202
+    assert client.patch(url, {"sdgs": [6]}, format="json").status_code == 202
+    revision = ListingRevision.objects.get(listing=listing, status="pending")
+    assert (revision.data["title"], revision.data["summary"]) == ("New title", "New summary.")
+    assert revision.data["sdgs"] == [factories.sdg(6).pk]
+    # Returned to the publisher, the changes are the base of the next ones too.
+    services.revision_return(revision=revision, by=secretariat, comment="Precisen el costo.")
+    assert client.patch(url, {"title": "Newer title"}, format="json").status_code == 202
+    revision = ListingRevision.objects.get(listing=listing, status="pending")
+    assert (revision.data["title"], revision.data["summary"]) == ("Newer title", "New summary.")
+    services.revision_approve(revision=revision, by=secretariat)
+    listing.refresh_from_db()
+    assert (listing.title, listing.summary) == ("Newer title", "New summary.")
 
 
 def test_return_and_reject_need_a_comment(api_as, secretariat, peru):
