@@ -710,17 +710,17 @@ class CountryProfile:
 @dataclass(frozen=True)
 class InstitutionProfile:
     institution: Institution
-    listings: list[Listing]
-    listing_count: int
+    # Published, newest first: the page shows them a page at a time.
+    listings: QuerySet[Listing]
 
 
-def institution_profile(institution: Institution, *, limit: int = 20) -> InstitutionProfile:
+def institution_profile(institution: Institution) -> InstitutionProfile:
     """A publisher's public page: who it is and what it has published."""
-    published = Listing.objects.filter(institution=institution, status=Status.PUBLISHED)
     return InstitutionProfile(
         institution=institution,
-        listings=list(published.order_by("-published_at", "-id")[:limit]),
-        listing_count=published.count(),
+        listings=Listing.objects.filter(institution=institution, status=Status.PUBLISHED).order_by(
+            "-published_at", "-id"
+        ),
     )
 
 

@@ -42,6 +42,7 @@ from exchange.text import highlight, rendered_markdown
 
 DASHBOARD_PAGE_SIZE = 50
 HISTORY_PAGE_SIZE = 50
+PROFILE_PAGE_SIZE = 20
 
 
 def _listing(request: HttpRequest, pk: int, permission: str | None = None) -> Listing:
@@ -516,10 +517,12 @@ def connection_move(request: HttpRequest, pk: int) -> HttpResponse:
 
 def institution_profile(request: HttpRequest, pk: int) -> HttpResponse:
     institution = get_object_or_404(selectors.public_institutions(), pk=pk)
+    profile = selectors.institution_profile(institution)
+    page = Paginator(profile.listings, PROFILE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "exchange/institution_profile.html",
-        {"profile": selectors.institution_profile(institution)},
+        {"profile": profile, "page": page, "listings": page.object_list},
     )
 
 

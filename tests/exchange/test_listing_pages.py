@@ -982,10 +982,24 @@ class TestInstitutionProfile:
         url = reverse("exchange:institution", args=[institution.pk])
         assert f'href="{url}"' in page
         response = client.get(url)
-        assert (response.context["profile"].listing_count, response.status_code) == (1, 200)
+        assert (response.context["page"].paginator.count, response.status_code) == (1, 200)
         body = response.content.decode()
         assert "&lt;b&gt;en línea&lt;/b&gt;" in body
         assert "Borrador" not in body
+
+    def test_every_listing_is_reached_a_page_at_a_time(self, client, peru):
+        from exchange.views import PROFILE_PAGE_SIZE
+
+        listings = factories.ListingFactory.create_batch(PROFILE_PAGE_SIZE + 1, institution=peru)
+        url = reverse("exchange:institution", args=[peru.pk])
+        first = client.get(url)
+        assert len(first.context["listings"]) == PROFILE_PAGE_SIZE
+        body = first.content.decode()
+        assert f"<dd>{PROFILE_PAGE_SIZE + 1}</dd>" in body
+        assert 'href="?page=2" rel="next"' in body
+        second = client.get(url, {"page": 2})
+        shown = {*first.context["listings"], *second.context["listings"]}
+        assert shown == set(listings)
 
     def test_unvetted_partner_has_no_public_page(self, client, pending_partner):
         url = reverse("exchange:institution", args=[pending_partner.institution.pk])
