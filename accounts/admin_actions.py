@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
 
 
 def run_on_each(
@@ -22,6 +23,9 @@ def run_on_each(
             service(**{argument: row}, by=request.user, **kwargs)
         except ValidationError as error:
             model_admin.message_user(request, f"{row}: {' '.join(error.messages)}", messages.ERROR)
+        except PermissionDenied as error:
+            reason = str(error) or _("You may not change it.")
+            model_admin.message_user(request, f"{row}: {reason}", messages.ERROR)
         else:
             count += 1
     if count:

@@ -74,6 +74,24 @@ def test_revision_queue_waiting_filter_shows_only_pending(client, secretariat, f
     assert list(response.context["cl"].result_list) == [waiting]
 
 
+def test_a_bulk_action_reports_each_row_it_could_not_change(client, secretariat, submitted, peru):
+    published = factories.ListingFactory(institution=peru, title="Ya publicada")
+    client.force_login(secretariat)
+    response = client.post(
+        CHANGELIST,
+        {"action": "approve", "_selected_action": [submitted[0].pk, published.pk]},
+        follow=True,
+    )
+    shown = [str(message) for message in response.context["messages"]]
+    assert shown == [
+        "Ya publicada: This listing is published; it cannot be changed this way.",
+        "1 listing published.",
+    ]
+    submitted[0].refresh_from_db()
+    assert submitted[0].status == "published"
+    assert Listing.objects.filter(status="published").count() == 2
+
+
 def test_bulk_approve_goes_through_the_service(client, secretariat, submitted, focal_point):
     client.force_login(secretariat)
     client.post(
