@@ -180,6 +180,22 @@ def test_withdraw_and_resubmit(draft, focal_point, secretariat):
     assert draft.status == Status.SUBMITTED
 
 
+def test_beat_names_registered_tasks_and_the_expiry_runs_as_one(peru, settings):
+    from cooperanet.celery import app
+
+    app.loader.import_default_modules()  # what a worker does on start: the apps' tasks
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["task"] in app.tasks, entry
+    old = factories.ListingFactory(
+        institution=peru, review_by=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    result = app.tasks["exchange.expire_listings"].apply()
+    assert result.get() == 1
+    old.refresh_from_db()
+    assert old.status == Status.EXPIRED
+    assert app.tasks["exchange.expire_listings"].apply().get() == 0
+
+
 def test_expiry_and_renewal(focal_point, peru, django_capture_on_commit_callbacks):
     old = factories.ListingFactory(
         institution=peru, review_by=timezone.localdate() - datetime.timedelta(days=1)
