@@ -198,6 +198,7 @@ class User(AbstractUser):
         LISTING_REJECTED = "listing_rejected", _("A listing of mine was rejected")
         LISTING_ARCHIVED = "listing_archived", _("A listing of mine was archived")
         LISTING_EXPIRED = "listing_expired", _("A listing of mine expired")
+        LISTING_REVIEW_DUE = "listing_review_due", _("A listing of mine is due for review")
         REVISION_APPROVED = "revision_approved", _("A change to my listing was approved")
         REVISION_RETURNED = "revision_returned", _("A change to my listing was returned")
         REVISION_REJECTED = "revision_rejected", _("A change to my listing was rejected")

@@ -302,6 +302,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "exchange.expire_listings",
         "schedule": crontab(minute=30, hour=2),
     },
+    "remind-review": {
+        "task": "exchange.remind_review",
+        "schedule": crontab(minute=45, hour=2),
+    },
 }
 
 # --- Security --------------------------------------------------------------------------------

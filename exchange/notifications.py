@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -62,6 +65,20 @@ def _expired(params: dict) -> Message:
             "it is still valid."
         )
         % params,
+    )
+
+
+@renders(Kind.LISTING_REVIEW_DUE)
+def _review_due(params: dict) -> Message:
+    day = formats.date_format(datetime.date.fromisoformat(params["review_by"]), "DATE_FORMAT")
+    values = {"title": params["title"], "day": day}
+    return Message(
+        title=_("“%(title)s” is due for review on %(day)s") % values,
+        body=_(
+            "On %(day)s “%(title)s” leaves the catalogue unless you renew it. Renew it if it "
+            "is still valid, or withdraw it if it is not."
+        )
+        % values,
     )
 
 

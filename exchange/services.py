@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.models import Country, Institution, User
+from accounts.models import Country, Institution, Notification, User
 from accounts.services import notifications_notify_institution
 from exchange import selectors
 from exchange.documents import check_upload
@@ -32,6 +32,8 @@ from exchange.rules import MODERATED_FROM, REVISED_STATUSES, is_editable, revisi
 Status = Listing.Status
 Kind = User.NotificationKind
 REVIEW_PERIOD = datetime.timedelta(days=365)
+# How long before its review-by date a publisher is reminded to renew a listing.
+REVIEW_REMINDER = datetime.timedelta(days=30)
 
 SCALAR_FIELDS = (
     "title",
@@ -470,6 +472,37 @@ def listings_expire(*, today: datetime.date | None = None) -> int:
             listing.save(update_fields=["status", "updated"])
             _notify_publisher(listing, Kind.LISTING_EXPIRED)
     return len(expired)
+
+
+def listings_remind_review(*, today: datetime.date | None = None) -> int:
+    """Tell the publishers of published listings whose review-by date comes within
+    REVIEW_REMINDER that they will expire unless renewed (daily, by Celery beat). Once per
+    listing and date, however often it runs: a renewal sets a new date, reminded in turn."""
+    today = today or timezone.localdate()
+    due = list(
+        Listing.objects.select_related("institution").filter(
+            status=Status.PUBLISHED, review_by__gte=today, review_by__lt=today + REVIEW_REMINDER
+        )
+    )
+    urls = {listing.pk: listing.get_absolute_url() for listing in due}
+    reminded = set(
+        Notification.objects.filter(
+            kind=Kind.LISTING_REVIEW_DUE, url__in=urls.values()
+        ).values_list("url", "params__review_by")
+    )
+    count = 0
+    for listing in due:
+        review_by = listing.review_by.isoformat()
+        if (urls[listing.pk], review_by) in reminded:
+            continue
+        notifications_notify_institution(
+            institution=listing.institution,
+            kind=Kind.LISTING_REVIEW_DUE,
+            params={"title": listing.title, "review_by": review_by},
+            url=urls[listing.pk],
+        )
+        count += 1
+    return count
 
 
 # --- Revisions of published listings ---------------------------------------------------------

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 
 from accounts.models import Institution, User
 from tests import factories
@@ -34,6 +36,14 @@ def _reference_data(request, django_db_blocker):
 def _clean_cache() -> None:
     """Rate limits and axes counters live in Redis; every test starts without them."""
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request in another language leaves it active in the thread (LocaleMiddleware does
+    not switch back): the next test starts in the default language again."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

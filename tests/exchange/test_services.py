@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Notification, User
@@ -194,6 +195,32 @@ def test_beat_names_registered_tasks_and_the_expiry_runs_as_one(peru, settings):
     old.refresh_from_db()
     assert old.status == Status.EXPIRED
     assert app.tasks["exchange.expire_listings"].apply().get() == 0
+
+
+def test_publishers_are_reminded_once_before_the_review_date(focal_point, peru, client):
+    today = timezone.localdate()
+    due = factories.ListingFactory(
+        institution=peru, title="Pronto", review_by=today + datetime.timedelta(days=10)
+    )
+    factories.ListingFactory(institution=peru, review_by=today + datetime.timedelta(days=90))
+    factories.ListingFactory(
+        institution=peru, status="draft", review_by=today + datetime.timedelta(days=10)
+    )
+    assert services.listings_remind_review() == 1
+    assert services.listings_remind_review() == 0  # a second run the same day, or the next
+    assert services.listings_remind_review(today=today + datetime.timedelta(days=1)) == 0
+    [note] = Notification.objects.filter(recipient=focal_point, kind="listing_review_due")
+    assert (note.url, note.params["review_by"]) == (
+        due.get_absolute_url(),
+        due.review_by.isoformat(),
+    )
+    client.force_login(focal_point)
+    client.cookies["django_language"] = "es"
+    inbox = client.get(reverse("accounts:inbox")).content.decode()
+    assert "“Pronto” debe revisarse el" in inbox
+    # Renewed, the listing has a new date, reminded in its turn.
+    services.listing_renew(listing=due, by=focal_point)
+    assert services.listings_remind_review(today=due.review_by - datetime.timedelta(days=5)) == 1
 
 
 def test_expiry_and_renewal(focal_point, peru, django_capture_on_commit_callbacks):
