@@ -474,6 +474,7 @@ def listings_expire(*, today: datetime.date | None = None) -> int:
     return len(expired)
 
 
+@transaction.atomic
 def listings_remind_review(*, today: datetime.date | None = None) -> int:
     """Tell the publishers of published listings whose review-by date comes within
     REVIEW_REMINDER that they will expire unless renewed (daily, by Celery beat). Once per
