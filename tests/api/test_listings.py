@@ -471,3 +471,29 @@ def test_upsert_never_touches_another_institutions_listing(
     theirs.refresh_from_db()
     assert theirs.title != draft_payload()["title"]
     assert Listing.objects.filter(external_ref="SHARED-1").count() == 2
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "This field is required before the listing is submitted."),
+        ("es", "Este campo es obligatorio para enviar la publicación a revisión."),
+        ("pt", "Este campo é obrigatório para enviar a publicação para revisão."),
+        ("fr", "Ce champ est obligatoire avant la soumission de la fiche."),
+    ],
+)
+def test_a_services_refusal_reads_in_the_clients_language(
+    api_as, focal_point, draft_payload, language, message
+):
+    client = api_as(focal_point)
+    created = client.post("/api/v1/offers/", draft_payload(), format="json").json()
+    response = client.post(
+        f"/api/v1/offers/{created['id']}/submit/",
+        {"acknowledge_similar": True},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert response.status_code == 400
+    errors = {error["attr"]: error["detail"] for error in response.json()["errors"]}
+    assert errors["modality"] == message
+    assert Listing.objects.get(pk=created["id"]).status == "draft"

@@ -58,6 +58,15 @@ ACTIONS = {
             "other_focal_point": 404,
         },
     ),
+    # A published listing's change waits for the Secretariat (202); everybody sees it, so
+    # those who may not change it get 403.
+    "edit published": (
+        "patch",
+        "/api/v1/offers/{pk}/",
+        "published",
+        {"title": "Nuevo título"},
+        {"focal_point": 202, "delegate": 202},
+    ),
     "submit draft": (
         "post",
         "/api/v1/offers/{pk}/submit/",
@@ -83,6 +92,13 @@ ACTIONS = {
         "/api/v1/offers/{pk}/approve/",
         "submitted",
         {},
+        {"secretariat": 200, "partner": 404, "pending_partner": 404, "other_focal_point": 404},
+    ),
+    "return submitted": (
+        "post",
+        "/api/v1/offers/{pk}/return/",
+        "submitted",
+        {"comment": "Precisen el costo."},
         {"secretariat": 200, "partner": 404, "pending_partner": 404, "other_focal_point": 404},
     ),
     "reject submitted": (
