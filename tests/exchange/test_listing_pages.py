@@ -986,6 +986,12 @@ class TestInstitutionProfile:
         body = response.content.decode()
         assert "&lt;b&gt;en línea&lt;/b&gt;" in body
         assert "Borrador" not in body
+        assert "Institutional account" not in body  # a partner has no designation
+
+    def test_an_authoritys_page_says_whether_its_account_is_designated(self, client, peru):
+        page = client.get(reverse("exchange:institution", args=[peru.pk])).content.decode()
+        label = peru.get_designation_status_display()
+        assert f"<dt>Institutional account</dt><dd>{label}</dd>" in page
 
     def test_every_listing_is_reached_a_page_at_a_time(self, client, peru):
         from exchange.views import PROFILE_PAGE_SIZE
