@@ -1046,6 +1046,33 @@ def test_country_profile_query_count(
     ) == (rows, rows)
 
 
+@pytest.mark.parametrize("proposals", [1, 4])
+def test_history_page_query_count_with_changes_proposed_once_published(
+    client, focal_point, secretariat, draft_data, django_assert_num_queries, proposals
+):
+    from exchange import services
+
+    listing = services.listing_create(by=focal_point, kind="offer", data=draft_data())
+    services.listing_submit(listing=listing, by=focal_point)
+    services.listing_approve(listing=listing, by=secretariat)
+    for number in range(proposals):
+        revision = services.listing_update(
+            listing=listing, by=focal_point, data=draft_data(title=f"Propuesta {number}")
+        )
+        services.revision_return(revision=revision, by=secretariat, comment="Precisen.")
+    client.force_login(focal_point)
+    url = reverse("exchange:history", args=[listing.pk])
+    client.get(url)
+    # session, user, listing (+ institution, whether changes are pending), documents, count,
+    # a page of events with their contexts, the event before the page, the changes proposed
+    # (count, a page with their contexts), the changes to its files counted, the people
+    # behind them all, unread count
+    with django_assert_num_queries(12):
+        response = client.get(url)
+    assert len(response.context["revisions"]) == 2 * proposals
+    assert {event.actor for event in response.context["revisions"]} == {focal_point, secretariat}
+
+
 @pytest.mark.parametrize("edits", [1, 6])
 def test_history_page_query_count(
     client, focal_point, draft_data, django_assert_num_queries, edits
