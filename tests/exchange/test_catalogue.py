@@ -151,9 +151,8 @@ def test_a_result_shows_its_kind_country_publisher_and_areas_in_the_reader_langu
     page = client.get(URL).content.decode()
     country = reverse("exchange:country", args=["PER"])
     assert (
-        '<p class="meta"><span class="kind kind-offer">Oferta</span>\n'
-        f'                · <a href="{country}">Perú</a>\n'
-        f"                · {peru.name}</p>"
+        '<p class="meta"><span class="kind kind-offer">Oferta</span>'
+        f' · <a href="{country}">Perú</a> · {peru.name}</p>'
     ) in page
     assert f'<a href="{listing.get_absolute_url()}" lang="es">Gestión del riesgo</a>' in page
     assert '<p class="tags">Educación y Desarrollo Humano · Otra</p>' in page

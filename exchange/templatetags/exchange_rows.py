@@ -1,0 +1,115 @@
+"""The long lists of the public pages, rendered here rather than by a template loop.
+
+A template loop resolves every ``{{ variable }}`` through Django's lookup chain (dict,
+attribute, index, call), localises and escapes it: 20 to 40 µs a row. These rows are
+written with an f-string, every text escaped, numbers written as integers: 2 to 3 µs a row.
+The statistics tables (66 rows) took 2.1 ms to render in the template and 0.2 ms here, on a
+page whose own SQL takes 2 to 4 ms (``tests/bench/exchange.py``).
+
+Each tag returns markup safe to insert: every value from data goes through ``escape`` (or is
+an ``int``, or a string already escaped and marked safe, ``conditional_escape``).
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from django import template
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from exchange.matching import Match
+from exchange.statistics import Row
+
+register = template.Library()
+
+
+@register.simple_tag
+def statistics_rows(rows: list[Row]) -> SafeString:
+    """The body rows of a statistics table: label, count, percentage and its bar."""
+    return mark_safe(  # noqa: S308 - the label and percentage are escaped, the rest are int
+        "".join(
+            f'<tr><th scope="row">{escape(row.label)}</th><td>{int(row.count)}</td>'
+            f"<td>{escape(row.shown_percentage)}</td>"
+            '<td class="bar-cell"><svg class="bar-chart" aria-hidden="true" focusable="false" '
+            'width="100%" height="14"><rect class="bar" x="0" y="0" height="14" '
+            f'width="{int(row.bar)}%"/></svg></td></tr>'
+            for row in rows
+        )
+    )
+
+
+@register.simple_tag
+def facet_options(facet: dict) -> SafeString:
+    """A facet's checkboxes (``views._facet_options``): its values, each with its count."""
+    name = escape(facet["name"])
+    return mark_safe(  # noqa: S308 - names, values and labels escaped, counts are int
+        "".join(
+            f'<li><label><input type="checkbox" name="{name}" '
+            f'value="{escape(str(option["value"]))}"'
+            f"{' checked' if option['checked'] else ''}> {escape(str(option['label']))} "
+            f'<span class="count">({int(option["count"])})</span></label></li>'
+            for option in facet["values"]
+        )
+    )
+
+
+@register.simple_tag
+def listing_cards(cards: list[dict]) -> SafeString:
+    """The catalogue's results (``views._cards``): type, country, publisher, title, snippet
+    and focus areas of each listing. A highlighted title or snippet arrives escaped already,
+    with its <mark>s (``text.highlight``)."""
+    items = []
+    for card in cards:
+        country = (
+            f' · <a href="{escape(card["country_url"])}">{escape(card["country"])}</a>'
+            if card["country"]
+            else ""
+        )
+        language = escape(card["language"])
+        areas = f'<p class="tags">{escape(card["areas"])}</p>' if card["areas"] else ""
+        items.append(
+            f'<li class="listing-card"><p class="meta"><span class="kind kind-'
+            f'{escape(card["kind"])}">{escape(str(card["kind_label"]))}</span>{country}'
+            f" · {escape(card['institution'])}</p>"
+            f'<h2><a href="{escape(card["url"])}" lang="{language}">'
+            f"{conditional_escape(card['heading'])}</a></h2>"
+            f'<p lang="{language}">{conditional_escape(card["snippet"])}</p>{areas}</li>'
+        )
+    return mark_safe("".join(items))  # noqa: S308 - every value escaped above
+
+
+@register.simple_tag
+def match_items(matches: list[Match]) -> SafeString:
+    """The suggested matches of a listing's page (``matching.matches_for``): each listing
+    with its publisher and the reasons it was suggested, in the active language."""
+    items = []
+    for match in matches:
+        listing = match.listing
+        reasons = []
+        if match.shared_focus_areas:
+            count = len(match.shared_focus_areas)
+            reasons.append(
+                ngettext(
+                    "%(counter)s focus area in common", "%(counter)s focus areas in common", count
+                )
+                % {"counter": count}
+            )
+        if match.shared_sdgs:
+            goals = ", ".join(str(goal) for goal in match.shared_sdgs)
+            reasons.append(_("Same SDGs: %(goals)s") % {"goals": goals})
+        if match.beneficiary_fit:
+            reasons.append(_("Beneficiaries fit"))
+        if match.same_language:
+            reasons.append(_("Same language"))
+        if match.text_similarity:
+            reasons.append(_("Similar wording"))
+        reasons_html = "".join(f"<li>{escape(reason)}</li>" for reason in reasons)
+        items.append(
+            f'<li><a href="{escape(listing.get_absolute_url())}" lang="{escape(listing.language)}">'
+            f"{escape(listing.title)}</a> ({escape(listing.institution)})"
+            f'<ul class="reasons">{reasons_html}</ul></li>'
+        )
+    return mark_safe("".join(items))  # noqa: S308 - every value escaped above
