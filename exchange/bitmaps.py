@@ -14,6 +14,7 @@ candidates of matching cost about the same at 1,000 and at 100,000 listings.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from django.db import connection
@@ -313,11 +314,29 @@ def of_python(ids: Iterable[int]) -> int:
     return int.from_bytes(bits, "little")
 
 
+# For each byte value, its set bits from the highest down.
+_BITS_DESCENDING = tuple(
+    tuple(bit for bit in range(7, -1, -1) if byte >> bit & 1) for byte in range(256)
+)
+_NONZERO_BYTE = re.compile(rb"[^\x00]")
+
+
 def highest(bits: int, limit: int) -> list[int]:
-    """The ``limit`` highest ids of a Python integer bitmap, highest first."""
-    ids = []
-    while bits and len(ids) < limit:
-        top = bits.bit_length() - 1
-        ids.append(top)
-        bits ^= 1 << top
+    """The ``limit`` highest ids of a Python integer bitmap, highest first.
+
+    Read from the bitmap's bytes, highest first, the empty ones skipped in C: clearing the
+    top bit one id at a time built a new integer of the catalogue's width per id (200 ids
+    of 100,000 took 0.45 ms)."""
+    if bits <= 0 or limit <= 0:
+        return []
+    data = bits.to_bytes((bits.bit_length() + 7) // 8, "big")
+    top = len(data) - 1
+    ids: list[int] = []
+    for found in _NONZERO_BYTE.finditer(data):
+        index = found.start()
+        base = (top - index) * 8
+        for bit in _BITS_DESCENDING[data[index]]:
+            ids.append(base + bit)
+            if len(ids) == limit:
+                return ids
     return ids

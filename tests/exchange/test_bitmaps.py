@@ -294,6 +294,14 @@ def test_of_python_sets_bit_i_for_id_i(ids):
     assert bitmaps.highest(expected, len(ids)) == sorted(set(ids), reverse=True)
 
 
+def test_highest_stops_at_the_limit():
+    bits = bitmaps.of_python([0, 1, 9, 255, 256, 40_000, 40_007])
+    assert bitmaps.highest(bits, 3) == [40_007, 40_000, 256]
+    assert bitmaps.highest(bits, 100) == [40_007, 40_000, 256, 255, 9, 1, 0]
+    assert bitmaps.highest(bits, 0) == []
+    assert bitmaps.highest(0, 5) == []
+
+
 def test_fetch_reads_bitmaps_as_python_integers(peru, argentina):
     for n in range(5):
         factories.ListingFactory(
