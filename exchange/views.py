@@ -34,7 +34,7 @@ from exchange.forms import (
     ListingForm,
     SubmitForm,
 )
-from exchange.models import Connection, ImportJob, Listing, ListingDocument
+from exchange.models import Connection, ImportJob, Listing, ListingDocument, listing_paths
 from exchange.revisions import with_changes
 from exchange.rules import REVISED_STATUSES
 from exchange.services import ListingData, SimilarListingsFound
@@ -82,6 +82,7 @@ def _cards(page: selectors.CataloguePage, ref: selectors.Reference) -> list[dict
     kinds = {value: str(label) for value, label in Listing.Kind.choices}
     areas = {pk: area.name for pk, area in ref.focus_areas.items()}
     countries: dict[int | None, tuple[str, str]] = {None: ("", "")}
+    path_of = listing_paths()
     cards = []
     for row in page.listings:
         if row.country_id not in countries:
@@ -99,7 +100,7 @@ def _cards(page: selectors.CataloguePage, ref: selectors.Reference) -> list[dict
                 "country": country_name,
                 "country_url": country_url,
                 "institution": row.institution,
-                "url": row.get_absolute_url(),
+                "url": path_of(row.pk),
                 "language": row.language,
                 "heading": highlight(row.title, q, length=300) if q else row.title,
                 "snippet": highlight(row.summary, q) if q else row.summary,

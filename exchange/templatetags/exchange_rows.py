@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from exchange.matching import Match
+from exchange.models import listing_paths
 from exchange.statistics import Row
 
 register = template.Library()
@@ -86,6 +87,7 @@ def match_items(matches: list[Match]) -> SafeString:
     """The suggested matches of a listing's page (``matching.matches_for``): each listing
     with its publisher and the reasons it was suggested, in the active language."""
     items = []
+    path_of = listing_paths()
     for match in matches:
         listing = match.listing
         reasons = []
@@ -108,7 +110,7 @@ def match_items(matches: list[Match]) -> SafeString:
             reasons.append(_("Similar wording"))
         reasons_html = "".join(f"<li>{escape(reason)}</li>" for reason in reasons)
         items.append(
-            f'<li><a href="{escape(listing.get_absolute_url())}" lang="{escape(listing.language)}">'
+            f'<li><a href="{escape(path_of(listing.pk))}" lang="{escape(listing.language)}">'
             f"{escape(listing.title)}</a> ({escape(listing.institution)})"
             f'<ul class="reasons">{reasons_html}</ul></li>'
         )

@@ -174,3 +174,13 @@ def test_a_need_page_shows_its_matches_with_their_reasons(client, peru):
         '<ul class="reasons"><li>1 área de enfoque en común</li><li>Mismos ODS: 13</li>'
         "<li>Beneficiarios compatibles</li><li>Mismo idioma</li>"
     ) in page
+
+
+@pytest.mark.django_db
+def test_listing_paths_agree_with_each_listing_url(peru):
+    from exchange.models import listing_paths
+
+    path_of = listing_paths()
+    for listing in factories.ListingFactory.create_batch(2, institution=peru):
+        assert path_of(listing.pk) == listing.get_absolute_url()
+    assert path_of(987654321) == "/listings/987654321/"
