@@ -102,8 +102,13 @@ def matches_for(listing: Listing, *, limit: int = 10) -> list[Match]:
     if not listing.focus_area_ids and not listing.sdg_numbers:
         return []
     return selectors.catalogue_cached(
-        f"match-list:{listing.pk}:{limit}", lambda: _matches(listing, limit)
+        matches_key(listing.pk, limit), lambda: _matches(listing, limit)
     )
+
+
+def matches_key(pk: int, limit: int = 10) -> str:
+    """The key of a listing's matches in ``selectors.catalogue_cached``."""
+    return f"match-list:{pk}:{limit}"
 
 
 def _matches(listing: Listing, limit: int) -> list[Match]:

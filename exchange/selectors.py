@@ -49,19 +49,29 @@ REFERENCE_CACHE_SECONDS = 24 * 3600
 VERSION_KEY = "exchange:catalogue-version"
 REFERENCE_VERSION_KEY = "exchange:reference-version"
 
-# The two versions below, read once per request: a catalogue page asks for them up to five
-# times (each cached part, the reference data), each a round trip to Redis. Set up and
-# dropped by ``request_started``/``request_finished`` (exchange.signals); outside a request
-# (tasks, commands) every read goes to the cache.
+# Within a request, the cache is spoken to as few times as a page needs:
+# - the two versions below are read once: a catalogue page asks for them up to five times
+#   (each cached part, the reference data);
+# - what ``catalogue_cached`` read or computed is kept (``read``), and a page may read all
+#   its parts in one round trip first (``catalogue_prefetch``);
+# - what it computed is written in one round trip when the request has finished
+#   (``written``): after the answer has gone, where a WSGI server sends ``request_finished``.
+# Set up and dropped by ``request_started``/``request_finished`` (exchange.signals); outside
+# a request (tasks, commands) every read and write goes to the cache at once.
 _request = Local()
 
 
 def request_started() -> None:
     _request.versions = {}
+    _request.read = {}
+    _request.written = {}
 
 
 def request_finished() -> None:
-    _request.versions = None
+    written = getattr(_request, "written", None)
+    _request.versions = _request.read = _request.written = None
+    if written:
+        cache.set_many(written, CATALOGUE_CACHE_SECONDS)
 
 
 def _version(key: str, initial: Callable[[], object]) -> object:
@@ -149,12 +159,37 @@ def catalogue_cached(key: str, compute: Callable[[], T]) -> T:
     """``compute()``, kept in the cache under ``key`` until the catalogue changes (and at most
     CATALOGUE_CACHE_SECONDS): what everybody reads of the published catalogue (pages, counts,
     matches, statistics, public API pages) is computed once per change, not per request."""
-    versioned = f"exchange:catalogue:{catalogue_version()}:{key}"
-    value = cache.get(versioned)
+    versioned = _versioned(key)
+    read = getattr(_request, "read", None)
+    if read is None:
+        value = cache.get(versioned)
+        if value is None:
+            value = compute()
+            cache.set(versioned, value, CATALOGUE_CACHE_SECONDS)
+        return value
+    value = read[versioned] if versioned in read else cache.get(versioned)
     if value is None:
         value = compute()
-        cache.set(versioned, value, CATALOGUE_CACHE_SECONDS)
+        _request.written[versioned] = value
+    read[versioned] = value
     return value
+
+
+def catalogue_prefetch(*keys: str) -> None:
+    """Read what ``catalogue_cached`` keeps under ``keys`` in one round trip to the cache,
+    for a page that asks for several parts (a catalogue page: its results, facet counts and
+    filter column; a listing's page: the listing and its matches). Only within a request."""
+    read = getattr(_request, "read", None)
+    if read is None:
+        return
+    wanted = [versioned for versioned in map(_versioned, keys) if versioned not in read]
+    found = cache.get_many(wanted)
+    for versioned in wanted:
+        read[versioned] = found.get(versioned)
+
+
+def _versioned(key: str) -> str:
+    return f"exchange:catalogue:{catalogue_version()}:{key}"
 
 
 # --- Visibility ------------------------------------------------------------------------------
@@ -211,8 +246,13 @@ def listing_for_page(user: User, pk: int) -> Listing | None:
     What a visitor who is not signed in sees is the same for all of them, and is kept until
     the catalogue changes (its documents and revisions change it too, exchange.signals)."""
     if sees_only_published(user):
-        return catalogue_cached(f"listing:{pk}", lambda: _listing_for_page(user, pk))
+        return catalogue_cached(listing_key(pk), lambda: _listing_for_page(user, pk))
     return _listing_for_page(user, pk)
+
+
+def listing_key(pk: int) -> str:
+    """The key of a listing's page data for visitors in ``catalogue_cached``."""
+    return f"listing:{pk}"
 
 
 def _listing_for_page(user: User, pk: int) -> Listing | None:
@@ -597,16 +637,21 @@ def _facet_counts(query: CatalogueQuery, matches: TextMatches | None) -> dict[st
     return counts
 
 
-def catalogue(query: CatalogueQuery) -> CataloguePage:
+def catalogue(query: CatalogueQuery, *also: str) -> CataloguePage:
     """One page of the published catalogue with its facet counts.
 
     Both are cached until the catalogue changes (a listing published, withdrawn, expired,
     revised; an institution or the reference data changed): the facet counts by filters,
-    shared by every page and order of them, and each page.
+    shared by every page and order of them, and each page. ``also`` names other parts the
+    caller will read with ``catalogue_cached``: all are read from the cache at once.
     """
-    return catalogue_cached(
-        f"page:{query.cache_key()}:{query.sort}:{query.page}", lambda: _catalogue_page(query)
-    )
+    page_key = f"page:{query.cache_key()}:{query.sort}:{query.page}"
+    catalogue_prefetch(page_key, _facets_key(query), *also)
+    return catalogue_cached(page_key, lambda: _catalogue_page(query))
+
+
+def _facets_key(query: CatalogueQuery) -> str:
+    return f"facets:{query.cache_key()}"
 
 
 def _catalogue_page(query: CatalogueQuery) -> CataloguePage:
@@ -616,9 +661,7 @@ def _catalogue_page(query: CatalogueQuery) -> CataloguePage:
     matches = functools.cache(
         lambda: _text_matches(query, search_query) if search_query is not None else None
     )
-    facets = catalogue_cached(
-        f"facets:{query.cache_key()}", lambda: _facet_counts(query, matches())
-    )
+    facets = catalogue_cached(_facets_key(query), lambda: _facet_counts(query, matches()))
     kinds = facets["kind"]
     total = sum(n for kind, n in kinds.items() if not query.kind or kind in query.kind)
     ranked = search_query is not None and query.sort == "relevance"

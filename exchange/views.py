@@ -59,7 +59,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     """The published catalogue: facets, text search, sorting, pages. htmx swaps the results."""
     form = CatalogueForm(request.GET)
     query, ignored = form.to_query(request.GET)
-    page = selectors.catalogue(query)
+    page = selectors.catalogue(query, _facets_key(query))
     ref = selectors.reference()
     context = {
         "page": page,
@@ -114,10 +114,14 @@ def _facets_html(page: selectors.CataloguePage, ref: selectors.Reference) -> str
     """The filter column, rendered once per filters, language and catalogue version: it is
     most of the page's template work and changes only when the catalogue does."""
     html = selectors.catalogue_cached(
-        f"facets-html:{page.query.cache_key()}:{translation.get_language()}",
+        _facets_key(page.query),
         lambda: render_to_string("exchange/_facets.html", {"facets": _facet_options(page, ref)}),
     )
     return mark_safe(html)  # noqa: S308 - rendered by our own autoescaping template
+
+
+def _facets_key(query: selectors.CatalogueQuery) -> str:
+    return f"facets-html:{query.cache_key()}:{translation.get_language()}"
 
 
 def _facet_options(page: selectors.CataloguePage, ref: selectors.Reference) -> list[dict]:
@@ -161,6 +165,8 @@ def _facet_options(page: selectors.CataloguePage, ref: selectors.Reference) -> l
 
 
 def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    # A visitor's page reads the listing and its matches from the cache: in one round trip.
+    selectors.catalogue_prefetch(selectors.listing_key(pk), matching.matches_key(pk))
     listing = _listing(request, pk)
     user = request.user
     ref = selectors.reference()

@@ -504,7 +504,101 @@ def test_a_request_reads_the_catalogue_versions_once(client, monkeypatch):
     cache.incr(selectors.VERSION_KEY)  # a change made by another process
     assert selectors.catalogue_version() == version + 2
     assert len(reads) == 1
-    # The page's requests open and close the memo (exchange.signals).
+    # The page's requests open and close the memo (exchange.signals): the versions, then the
+    # page's parts (catalogue_prefetch).
     client.get(reverse("exchange:catalogue"))
-    assert len(reads) == 2
+    assert len(reads) == 3
+    assert reads[1] == [selectors.VERSION_KEY, selectors.REFERENCE_VERSION_KEY]
     assert selectors._request.versions is None
+
+
+@pytest.mark.parametrize(
+    ("url", "parts", "read"),
+    [
+        # Its results, their counts and the filter column, read at once.
+        (reverse("exchange:catalogue") + "?kind=offer", 3, "get_many"),
+        (reverse("exchange:statistics"), 1, "get"),
+    ],
+)
+def test_a_page_speaks_to_the_cache_in_three_round_trips_when_cold_and_two_warm(
+    client, peru, monkeypatch, url, parts, read
+):
+    """Cold (just after a change), a page reads the versions, then all its cached parts at
+    once, and writes what it computed at once when the request has finished; warm, it only
+    reads."""
+    from django.core.cache import cache
+
+    from exchange import selectors
+
+    factories.ListingFactory.create_batch(2, institution=peru)
+    assert client.get(url).status_code == 200  # the reference data read and kept
+    calls = []
+    for name in ("get", "set", "get_many", "set_many"):
+        method = getattr(cache, name)
+        monkeypatch.setattr(
+            cache,
+            name,
+            lambda *args, _name=name, _method=method, **kwargs: (
+                calls.append((_name, args[0])) or _method(*args, **kwargs)
+            ),
+        )
+    selectors.catalogue_changed()
+    version = selectors.catalogue_version()
+    calls.clear()
+    assert client.get(url).status_code == 200
+    assert [name for name, _keys in calls] == ["get_many", read, "set_many"], calls
+    assert len(calls[2][1]) == parts
+    assert all(key.startswith(f"exchange:catalogue:{version}:") for key in calls[2][1])
+    calls.clear()
+    assert client.get(url).status_code == 200
+    assert [name for name, _keys in calls] == ["get_many", read]
+
+
+def test_outside_a_request_the_cache_is_read_and_written_at_once():
+    from django.core.cache import cache
+
+    from exchange import selectors
+
+    selectors.catalogue_changed()
+    assert selectors.catalogue_cached("outside", lambda: [1, 2]) == [1, 2]
+    key = f"exchange:catalogue:{selectors.catalogue_version()}:outside"
+    assert cache.get(key) == [1, 2]
+    assert selectors.catalogue_cached("outside", lambda: [3]) == [1, 2]
+    selectors.catalogue_prefetch("outside")  # nothing to do outside a request
+
+
+def test_a_listing_page_reads_the_listing_and_its_matches_at_once(client, peru, monkeypatch):
+    from django.core.cache import cache
+
+    from exchange import selectors
+
+    need = factories.ListingFactory(institution=peru, kind="need", relations__sdgs=[6])
+    factories.ListingFactory(
+        institution=factories.AuthorityFactory(country=factories.country("ARG")),
+        relations__sdgs=[6],
+    )
+    assert client.get(need.get_absolute_url()).status_code == 200
+    calls = []
+    for name in ("get", "set", "get_many", "set_many"):
+        method = getattr(cache, name)
+        monkeypatch.setattr(
+            cache,
+            name,
+            lambda *args, _name=name, _method=method, **kwargs: (
+                calls.append((_name, args[0])) or _method(*args, **kwargs)
+            ),
+        )
+    selectors.catalogue_changed()
+    version = selectors.catalogue_version()
+    calls.clear()
+    page = client.get(need.get_absolute_url())
+    assert len(page.context["matches"]) == 1
+    parts = [
+        f"exchange:catalogue:{version}:listing:{need.pk}",
+        f"exchange:catalogue:{version}:match-list:{need.pk}:10",
+    ]
+    # The versions, the listing and its matches, its description (kept by its text), then
+    # the two parts written when the request has finished.
+    assert [name for name, _keys in calls] == ["get_many", "get_many", "get", "set_many"], calls
+    assert calls[1][1] == parts
+    assert sorted(calls[3][1]) == parts
