@@ -17,7 +17,16 @@ from asgiref.local import Local
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+    prefetch_related_objects,
+)
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -255,29 +264,44 @@ def listing_key(pk: int) -> str:
     return f"listing:{pk}"
 
 
+# Whether a listing has a pending revision, and any document, read with the listing. Written
+# in SQL: building the ORM's EXISTS subqueries and the documents' prefetch took 1.5 ms of
+# the 3.3 the listing's query took in Python, for one row.
+_HAS_PENDING_REVISION = RawSQL(  # noqa: S611 - constants and a parameter
+    f"EXISTS (SELECT 1 FROM {ListingRevision._meta.db_table} r "  # noqa: S608 - table names
+    f"WHERE r.listing_id = {Listing._meta.db_table}.id AND r.status = %s)",
+    [ListingRevision.Status.PENDING],
+    output_field=BooleanField(),
+)
+_HAS_DOCUMENTS = RawSQL(  # noqa: S611 - constants only
+    f"EXISTS (SELECT 1 FROM {ListingDocument._meta.db_table} d "  # noqa: S608 - table names
+    f"WHERE d.listing_id = {Listing._meta.db_table}.id)",
+    [],
+    output_field=BooleanField(),
+)
+
+
 def _listing_for_page(user: User, pk: int) -> Listing | None:
-    return (
+    listing = (
         listings_visible_to(user)
         .select_related("institution", "country")
         .defer(*SEARCH_FIELDS)
-        .annotate(
-            has_pending_revision=Exists(
-                ListingRevision.objects.filter(
-                    listing=OuterRef("pk"), status=ListingRevision.Status.PENDING
-                )
-            )
-        )
-        .prefetch_related(
-            Prefetch("documents", ListingDocument.objects.select_related("revision")),
-        )
+        .annotate(has_pending_revision=_HAS_PENDING_REVISION, has_documents=_HAS_DOCUMENTS)
         .filter(pk=pk)
         .first()
     )
+    if listing is not None and listing.has_documents:
+        prefetch_related_objects(
+            [listing], Prefetch("documents", ListingDocument.objects.select_related("revision"))
+        )
+    return listing
 
 
 def documents_visible_to(user: User, listing: Listing) -> list[ListingDocument]:
     """The documents of ``listing`` (from ``listing_for_page``) that ``user`` may see and
     download: those proposed with a revision only for its publisher and staff."""
+    if not getattr(listing, "has_documents", True):
+        return []
     documents = listing.documents.all()
     if user.has_perm("exchange.view_proposed_documents", listing):
         return list(documents)

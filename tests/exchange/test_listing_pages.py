@@ -263,6 +263,22 @@ class TestVisibility:
             response = client.get(listing.get_absolute_url())
         assert len(response.context["matches"]) == len(response.context["documents"]) == documents
 
+    def test_query_count_without_documents(
+        self, client, peru, argentina, django_assert_num_queries
+    ):
+        """A listing with no file reads none: whether it has any comes with the listing."""
+        from exchange import selectors
+
+        listing = factories.ListingFactory(institution=peru)
+        factories.ListingFactory(institution=argentina, kind="need")
+        client.get(listing.get_absolute_url())
+        selectors.catalogue_changed()
+        # The listing, then the matches (bitmaps, the institution's own listings, scores).
+        with django_assert_num_queries(4):
+            response = client.get(listing.get_absolute_url())
+        assert response.context["documents"] == []
+        assert len(response.context["matches"]) == 1
+
     @pytest.mark.parametrize("documents", [1, 6])
     def test_query_count_for_its_publisher(
         self, client, peru, focal_point, draft_data, django_assert_num_queries, documents
@@ -1063,11 +1079,11 @@ def test_history_page_query_count_with_changes_proposed_once_published(
     client.force_login(focal_point)
     url = reverse("exchange:history", args=[listing.pk])
     client.get(url)
-    # session, user, listing (+ institution, whether changes are pending), documents, count,
-    # a page of events with their contexts, the event before the page, the changes proposed
-    # (count, a page with their contexts), the changes to its files counted, the people
-    # behind them all, unread count
-    with django_assert_num_queries(12):
+    # session, user, listing (+ institution, whether changes are pending, whether it has
+    # files: none, so no query for them), count, a page of events with their contexts, the
+    # event before the page, the changes proposed (count, a page with their contexts), the
+    # changes to its files counted, the people behind them all, unread count
+    with django_assert_num_queries(11):
         response = client.get(url)
     assert len(response.context["revisions"]) == 2 * proposals
     assert {event.actor for event in response.context["revisions"]} == {focal_point, secretariat}
@@ -1087,11 +1103,11 @@ def test_history_page_query_count(
     client.force_login(focal_point)
     url = reverse("exchange:history", args=[listing.pk])
     client.get(url)
-    # session, user, listing (+ institution, whether changes are pending), documents, count,
-    # a page of events with their contexts, the event before the page (to compare with),
-    # the changes proposed once published and those to its files counted (none: no page of
-    # them read), the people behind them, unread count
-    with django_assert_num_queries(11):
+    # session, user, listing (+ institution, whether changes are pending, whether it has
+    # files: none, so no query for them), count, a page of events with their contexts, the
+    # event before the page (to compare with), the changes proposed once published and those
+    # to its files counted (none: no page of them read), the people behind them, unread count
+    with django_assert_num_queries(10):
         response = client.get(url)
     assert len(response.context["events"]) == edits + 1
     assert response.context["events"][0].actor == focal_point
