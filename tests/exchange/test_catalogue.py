@@ -602,3 +602,20 @@ def test_a_listing_page_reads_the_listing_and_its_matches_at_once(client, peru, 
     assert [name for name, _keys in calls] == ["get_many", "get_many", "get", "set_many"], calls
     assert calls[1][1] == parts
     assert sorted(calls[3][1]) == parts
+
+
+def test_download_and_page_links_keep_the_filters(client, peru):
+    factories.ListingFactory.create_batch(21, institution=peru, relations__sdgs=[6])
+    page = client.get(URL, {"sdg": "6", "kind": "offer", "page": "2"}).content.decode()
+    export = reverse("exchange:catalogue_export", args=["csv"])
+    assert f'<a href="{export}?sdg=6&amp;kind=offer" download>CSV</a>' in page
+    assert (
+        '<a href="?sdg=6&amp;kind=offer&amp;page=1" rel="prev" '
+        'hx-get="?sdg=6&amp;kind=offer&amp;page=1" hx-target="#catalogue-body"'
+    ) in page
+    assert 'rel="next"' not in page
+    first = client.get(URL, {"sdg": "6", "kind": "offer"}).content.decode()
+    assert (
+        '<a href="?sdg=6&amp;kind=offer&amp;page=2" rel="next" '
+        'hx-get="?sdg=6&amp;kind=offer&amp;page=2" hx-target="#catalogue-body"'
+    ) in first
