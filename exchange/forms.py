@@ -150,17 +150,7 @@ class CatalogueForm(forms.Form):
 
     def to_query(self, params) -> tuple[CatalogueQuery, list[str]]:
         """The query for the valid values of ``params`` and the names of ignored ones."""
-        ref = reference()
-        known = {
-            "kind": {value: value for value in Listing.Kind.values},
-            "country": {c.iso3: c.pk for c in ref.countries.values()},
-            "focus_area": {a.slug: a.pk for a in ref.focus_areas.values()},
-            "sdg": {str(number): number for number in ref.sdgs},
-            "modality": {value: value for value in Listing.Modality.values},
-            "cooperation_type": {value: value for value in Listing.CooperationType.values},
-            "language": {value: value for value in Listing.Language.values},
-            "publisher_type": {value: value for value in Listing.PublisherType.values},
-        }
+        known = reference().facet_values
         ignored: list[str] = []
         values: dict[str, tuple] = {}
         for name in FACETS:

@@ -14,7 +14,6 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -34,7 +33,14 @@ from exchange.forms import (
     ListingForm,
     SubmitForm,
 )
-from exchange.models import Connection, ImportJob, Listing, ListingDocument, listing_paths
+from exchange.models import (
+    Connection,
+    ImportJob,
+    Listing,
+    ListingDocument,
+    country_paths,
+    listing_paths,
+)
 from exchange.revisions import with_changes
 from exchange.rules import REVISED_STATUSES
 from exchange.services import ListingData, SimilarListingsFound
@@ -82,15 +88,13 @@ def _cards(page: selectors.CataloguePage, ref: selectors.Reference) -> list[dict
     kinds = {value: str(label) for value, label in Listing.Kind.choices}
     areas = {pk: area.name for pk, area in ref.focus_areas.items()}
     countries: dict[int | None, tuple[str, str]] = {None: ("", "")}
-    path_of = listing_paths()
+    path_of, country_path_of = listing_paths(), country_paths()
     cards = []
     for row in page.listings:
         if row.country_id not in countries:
             country = ref.countries.get(row.country_id)
             countries[row.country_id] = (
-                (country.name, reverse("exchange:country", args=[country.iso3]))
-                if country
-                else ("", "")
+                (country.name, country_path_of(country.iso3)) if country else ("", "")
             )
         country_name, country_url = countries[row.country_id]
         cards.append(
