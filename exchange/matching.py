@@ -155,22 +155,32 @@ def candidates(listing: Listing, *, limit: int = 10, count: int = CANDIDATES) ->
     fit = universe if fits_all else universe & _union(bits[term] for term in fit_terms)
     same_language = bits[language]
     # Every listing of the universe falls in one cell: exactly a shared areas, s shared
-    # goals, fitting or not, in the language or not.
-    by_score: dict[float, list[tuple[int, int, int]]] = {}
-    for a, with_areas in enumerate(_exactly([bits[t] for t in areas], universe)):
-        for s, with_goals in enumerate(_exactly([bits[t] for t in goals], with_areas)):
-            for f, fitting in ((1, with_goals & fit), (0, with_goals & ~fit)):
-                for language_bit, cell in (
-                    (1, fitting & same_language),
-                    (0, fitting & ~same_language),
-                ):
+    # goals, fitting or not, in the language or not. The cells are made as the best scores
+    # need them, not all beforehand: most searches stop within the first few scores.
+    with_areas = _exactly([bits[t] for t in areas], universe)
+    goal_bits = [bits[t] for t in goals]
+    with_goals: dict[int, list[int]] = {}
+
+    def cell(a: int, s: int, f: int, language_bit: int) -> int:
+        if a not in with_goals:
+            with_goals[a] = _exactly(goal_bits, with_areas[a])
+        fitting = with_goals[a][s] & (fit if f else ~fit)
+        return fitting & (same_language if language_bit else ~same_language)
+
+    by_score: dict[float, list[tuple[int, int, int, int]]] = {}
+    for a in range(len(areas) + 1):
+        if not with_areas[a]:
+            continue
+        for s in range(len(goals) + 1):
+            for f in (1, 0):
+                for language_bit in (1, 0):
                     score = (
                         WEIGHTS["area"] * a
                         + WEIGHTS["sdg"] * s
                         + WEIGHTS["fit"] * f
                         + WEIGHTS["language"] * language_bit
                     )
-                    by_score.setdefault(score, []).append((cell, f, language_bit))
+                    by_score.setdefault(score, []).append((a, s, f, language_bit))
     chosen: list[Candidate] = []
     for score in sorted(by_score, reverse=True):
         # Cells of one score are disjoint: the highest ids of each, merged in id order.
@@ -178,8 +188,8 @@ def candidates(listing: Listing, *, limit: int = 10, count: int = CANDIDATES) ->
         best = sorted(
             (
                 (pk, f, language_bit)
-                for cell, f, language_bit in by_score[score]
-                for pk in bitmaps.highest(cell, wanted)
+                for a, s, f, language_bit in by_score[score]
+                for pk in bitmaps.highest(cell(a, s, f, language_bit), wanted)
             ),
             reverse=True,
         )[:wanted]
