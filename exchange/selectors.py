@@ -10,10 +10,11 @@ import hashlib
 import secrets
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar
 
 from asgiref.local import Local
+from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
 from django.core.cache import cache
 from django.db import connection
@@ -28,6 +29,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -79,7 +81,9 @@ def request_started() -> None:
 def request_finished() -> None:
     written = getattr(_request, "written", None)
     _request.versions = _request.read = _request.written = None
-    if written:
+    if len(written or ()) == 1:
+        cache.set(*written.popitem(), CATALOGUE_CACHE_SECONDS)  # a set_many costs more
+    elif written:
         cache.set_many(written, CATALOGUE_CACHE_SECONDS)
 
 
@@ -106,10 +110,33 @@ def _version_changed(key: str, value: object) -> None:
 
 
 @dataclass(frozen=True)
+class ReferenceNames:
+    """The names of the reference data in one language, by id (an SDG's with its number)."""
+
+    countries: dict[int, str]
+    focus_areas: dict[int, str]
+    sdgs: dict[int, str]
+
+
+@dataclass(frozen=True)
 class Reference:
     countries: dict[int, Country]
     focus_areas: dict[int, FocusArea]
     sdgs: dict[int, SDG]
+    _names: dict[str, ReferenceNames] = field(default_factory=dict, compare=False, repr=False)
+
+    def names(self) -> ReferenceNames:
+        """The names in the active language, made once per language and process: a page
+        names up to 66 of them (the statistics), and each name looks the language up."""
+        language = translation.get_language() or settings.LANGUAGE_CODE
+        names = self._names.get(language)
+        if names is None:
+            names = self._names[language] = ReferenceNames(
+                countries={pk: country.name for pk, country in self.countries.items()},
+                focus_areas={pk: area.name for pk, area in self.focus_areas.items()},
+                sdgs={number: str(goal) for number, goal in self.sdgs.items()},
+            )
+        return names
 
     @functools.cached_property
     def facet_values(self) -> dict[str, dict[str, object]]:

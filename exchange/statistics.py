@@ -153,6 +153,7 @@ def statistics(
     """The four tables, labelled in the active language."""
     counts = _counts(since, until)
     ref = reference()
+    names = ref.names()
     kinds = counts["kinds"]
     total = sum(kinds.values())
     type_labels = {
@@ -164,7 +165,7 @@ def statistics(
     by_type = [(key, type_labels[key], kinds[key]) for key in type_labels]
     by_country = sorted(
         (
-            (ref.countries[pk].iso3, ref.countries[pk].name, n)
+            (ref.countries[pk].iso3, names.countries[pk], n)
             for pk, n in counts["countries"].items()
             if pk in ref.countries
         ),
@@ -172,12 +173,12 @@ def statistics(
     )
     areas = counts["areas"]
     by_area = [
-        (area.slug, area.name, areas.get(pk, 0))
+        (area.slug, names.focus_areas[pk], areas.get(pk, 0))
         for pk, area in sorted(ref.focus_areas.items(), key=lambda item: item[1].position)
     ]
     goals = counts["goals"]
     by_sdg = [
-        (str(number), str(goal), goals.get(number, 0)) for number, goal in sorted(ref.sdgs.items())
+        (str(number), names.sdgs[number], goals.get(number, 0)) for number in sorted(ref.sdgs)
     ]
     return Statistics(
         listings=total,

@@ -86,7 +86,8 @@ def _cards(page: selectors.CataloguePage, ref: selectors.Reference) -> list[dict
     q = page.query.q
     # Labels, names and links looked up once per page, not once per result.
     kinds = {value: str(label) for value, label in Listing.Kind.choices}
-    areas = {pk: area.name for pk, area in ref.focus_areas.items()}
+    names = ref.names()
+    areas = names.focus_areas
     countries: dict[int | None, tuple[str, str]] = {None: ("", "")}
     path_of, country_path_of = listing_paths(), country_paths()
     cards = []
@@ -94,7 +95,9 @@ def _cards(page: selectors.CataloguePage, ref: selectors.Reference) -> list[dict
         if row.country_id not in countries:
             country = ref.countries.get(row.country_id)
             countries[row.country_id] = (
-                (country.name, country_path_of(country.iso3)) if country else ("", "")
+                (names.countries[country.pk], country_path_of(country.iso3))
+                if country
+                else ("", "")
             )
         country_name, country_url = countries[row.country_id]
         cards.append(
@@ -131,12 +134,13 @@ def _facets_key(query: selectors.CatalogueQuery) -> str:
 def _facet_options(page: selectors.CataloguePage, ref: selectors.Reference) -> list[dict]:
     """Each facet's values with labels, counts and whether chosen, for the filter form."""
     query = page.query
+    names = ref.names()
     labels = {
         "kind": (_("Type"), {value: label for value, label in Listing.Kind.choices}),
         "publisher_type": (_("Publisher"), dict(Listing.PublisherType.choices)),
-        "country": (_("Country"), {c.pk: c.name for c in ref.countries.values()}),
-        "focus_area": (_("Focus area"), {a.pk: a.name for a in ref.focus_areas.values()}),
-        "sdg": (_("SDG"), {n: str(g) for n, g in ref.sdgs.items()}),
+        "country": (_("Country"), names.countries),
+        "focus_area": (_("Focus area"), names.focus_areas),
+        "sdg": (_("SDG"), names.sdgs),
         "modality": (_("Modality"), dict(Listing.Modality.choices)),
         "cooperation_type": (_("Type of cooperation"), dict(Listing.CooperationType.choices)),
         "language": (_("Language"), dict(Listing.Language.choices)),

@@ -184,3 +184,15 @@ def test_listing_paths_agree_with_each_listing_url(peru):
     for listing in factories.ListingFactory.create_batch(2, institution=peru):
         assert path_of(listing.pk) == listing.get_absolute_url()
     assert path_of(987654321) == "/listings/987654321/"
+
+
+@pytest.mark.django_db
+def test_reference_names_follow_the_active_language():
+    from exchange.selectors import reference
+
+    peru = factories.country("PER")
+    for language, name in (("es", "Perú"), ("en", "Peru"), ("es", "Perú"), ("fr", "Pérou")):
+        with translation.override(language):
+            names = reference().names()
+            assert names.countries[peru.pk] == name
+            assert names.sdgs[6] == str(reference().sdgs[6])
