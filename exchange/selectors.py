@@ -64,7 +64,7 @@ REFERENCE_VERSION_KEY = "exchange:reference-version"
 # - the two versions below are read once: a catalogue page asks for them up to five times
 #   (each cached part, the reference data);
 # - what ``catalogue_cached`` read or computed is kept (``read``), and a page may read all
-#   its parts in one round trip first (``catalogue_prefetch``);
+#   its parts, with the versions, in one round trip first (``catalogue_prefetch``);
 # - what it computed is written in one round trip when the request has finished
 #   (``written``): after the answer has gone, where a WSGI server sends ``request_finished``.
 # Set up and dropped by ``request_started``/``request_finished`` (exchange.signals); outside
@@ -210,38 +210,49 @@ def catalogue_version() -> int:
 def catalogue_cached(key: str, compute: Callable[[], T]) -> T:
     """``compute()``, kept in the cache under ``key`` until the catalogue changes (and at most
     CATALOGUE_CACHE_SECONDS): what everybody reads of the published catalogue (pages, counts,
-    matches, statistics, public API pages) is computed once per change, not per request."""
-    versioned = _versioned(key)
+    matches, statistics, public API pages) is computed once per change, not per request.
+
+    Each part is kept with the catalogue version it was computed at, under a key that does
+    not name the version: a page can then read the version and its parts in one round trip
+    (``catalogue_prefetch``), and a part of an older version is computed again."""
+    entry_key = _entry_key(key)
+    version = catalogue_version()
     read = getattr(_request, "read", None)
     if read is None:
-        value = cache.get(versioned)
-        if value is None:
-            value = compute()
-            cache.set(versioned, value, CATALOGUE_CACHE_SECONDS)
-        return value
-    value = read[versioned] if versioned in read else cache.get(versioned)
-    if value is None:
+        entry = cache.get(entry_key)
+        if entry is not None and entry[0] == version:
+            return entry[1]
         value = compute()
-        _request.written[versioned] = value
-    read[versioned] = value
+        cache.set(entry_key, (version, value), CATALOGUE_CACHE_SECONDS)
+        return value
+    entry = read[entry_key] if entry_key in read else cache.get(entry_key)
+    if entry is not None and entry[0] == version:
+        read[entry_key] = entry
+        return entry[1]
+    value = compute()
+    read[entry_key] = _request.written[entry_key] = (version, value)
     return value
 
 
 def catalogue_prefetch(*keys: str) -> None:
     """Read what ``catalogue_cached`` keeps under ``keys`` in one round trip to the cache,
-    for a page that asks for several parts (a catalogue page: its results, facet counts and
-    filter column; a listing's page: the listing and its matches). Only within a request."""
+    with the versions when the request has not read them yet: for a page that knows the
+    parts it will ask for (a catalogue page: its results, facet counts and filter column; a
+    listing's page: the listing and its matches; the statistics). Only within a request."""
     read = getattr(_request, "read", None)
     if read is None:
         return
-    wanted = [versioned for versioned in map(_versioned, keys) if versioned not in read]
-    found = cache.get_many(wanted)
-    for versioned in wanted:
-        read[versioned] = found.get(versioned)
+    versions = _request.versions
+    version_keys = [] if versions else [VERSION_KEY, REFERENCE_VERSION_KEY]
+    wanted = [entry_key for entry_key in map(_entry_key, keys) if entry_key not in read]
+    found = cache.get_many([*version_keys, *wanted])
+    versions.update((key, found[key]) for key in version_keys if key in found)
+    for entry_key in wanted:
+        read[entry_key] = found.get(entry_key)
 
 
-def _versioned(key: str) -> str:
-    return f"exchange:catalogue:{catalogue_version()}:{key}"
+def _entry_key(key: str) -> str:
+    return f"exchange:catalogue:{key}"
 
 
 # --- Visibility ------------------------------------------------------------------------------

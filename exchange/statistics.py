@@ -141,7 +141,12 @@ def _counts(since: datetime.date | None, until: datetime.date | None) -> dict:
             "goals": {int(number): n for number, n in counts["sdg"].items()},
         }
 
-    return catalogue_cached(f"statistics:{since}:{until}", compute)
+    return catalogue_cached(cache_key(since, until), compute)
+
+
+def cache_key(since: datetime.date | None, until: datetime.date | None) -> str:
+    """The key of the counts of a date range in ``selectors.catalogue_cached``."""
+    return f"statistics:{since}:{until}"
 
 
 TYPES = ("offer_member_state", "offer_partner", "need_member_state", "need_partner")

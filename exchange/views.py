@@ -560,6 +560,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
     invalid = bool(request.GET.get("since") and not since) or bool(
         request.GET.get("until") and not until
     )
+    selectors.catalogue_prefetch(statistics.cache_key(since, until))
     return render(
         request,
         "exchange/statistics.html",

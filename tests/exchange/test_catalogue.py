@@ -504,34 +504,22 @@ def test_a_request_reads_the_catalogue_versions_once(client, monkeypatch):
     cache.incr(selectors.VERSION_KEY)  # a change made by another process
     assert selectors.catalogue_version() == version + 2
     assert len(reads) == 1
-    # The page's requests open and close the memo (exchange.signals): the versions, then the
-    # page's parts (catalogue_prefetch).
+    # The page's requests open and close the memo (exchange.signals): the versions (the
+    # catalogue's filters are read with the reference data), then the page's parts
+    # (catalogue_prefetch); the statistics read their part with the versions.
     client.get(reverse("exchange:catalogue"))
     assert len(reads) == 3
     assert reads[1] == [selectors.VERSION_KEY, selectors.REFERENCE_VERSION_KEY]
+    client.get(reverse("exchange:statistics"))
+    assert len(reads) == 4
+    assert reads[3][:2] == [selectors.VERSION_KEY, selectors.REFERENCE_VERSION_KEY]
     assert selectors._request.versions is None
 
 
-@pytest.mark.parametrize(
-    ("url", "parts", "read", "write"),
-    [
-        # Its results, their counts and the filter column, read and written at once.
-        (reverse("exchange:catalogue") + "?kind=offer", 3, "get_many", "set_many"),
-        (reverse("exchange:statistics"), 1, "get", "set"),
-    ],
-)
-def test_a_page_speaks_to_the_cache_in_three_round_trips_when_cold_and_two_warm(
-    client, peru, monkeypatch, url, parts, read, write
-):
-    """Cold (just after a change), a page reads the versions, then all its cached parts at
-    once, and writes what it computed at once when the request has finished; warm, it only
-    reads."""
+def _cache_calls(monkeypatch) -> list[tuple[str, object]]:
+    """The calls made to the cache from now on: (method, its first argument)."""
     from django.core.cache import cache
 
-    from exchange import selectors
-
-    factories.ListingFactory.create_batch(2, institution=peru)
-    assert client.get(url).status_code == 200  # the reference data read and kept
     calls = []
     for name in ("get", "set", "get_many", "set_many"):
         method = getattr(cache, name)
@@ -542,35 +530,70 @@ def test_a_page_speaks_to_the_cache_in_three_round_trips_when_cold_and_two_warm(
                 calls.append((_name, args[0])) or _method(*args, **kwargs)
             ),
         )
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("url", "parts", "reads", "write"),
+    [
+        # The versions (its filters are read with the reference data), then its results,
+        # their counts and the filter column, read and written at once.
+        (reverse("exchange:catalogue") + "?kind=offer", 3, ["get_many", "get_many"], "set_many"),
+        # The versions and the counts at once.
+        (reverse("exchange:statistics"), 1, ["get_many"], "set"),
+    ],
+)
+def test_a_page_speaks_to_the_cache_in_few_round_trips(
+    client, peru, monkeypatch, url, parts, reads, write
+):
+    """Cold (just after a change), a page reads all its cached parts at once, and writes what
+    it computed at once when the request has finished; warm, it only reads."""
+    from exchange import selectors
+
+    factories.ListingFactory.create_batch(2, institution=peru)
+    assert client.get(url).status_code == 200  # the reference data read and kept
+    calls = _cache_calls(monkeypatch)
     selectors.catalogue_changed()
     version = selectors.catalogue_version()
     calls.clear()
     assert client.get(url).status_code == 200
-    assert [name for name, _keys in calls] == ["get_many", read, write], calls
-    written = calls[2][1] if write == "set_many" else [calls[2][1]]
+    assert [name for name, _keys in calls] == [*reads, write], calls
+    assert len(calls[len(reads) - 1][1]) == parts + (2 if len(reads) == 1 else 0)
+    written = calls[-1][1] if write == "set_many" else [calls[-1][1]]
     assert len(written) == parts
-    assert all(key.startswith(f"exchange:catalogue:{version}:") for key in written)
+    assert all(key.startswith("exchange:catalogue:") for key in written)
+    from django.core.cache import cache
+
+    assert all(cache.get(key)[0] == version for key in written)
     calls.clear()
     assert client.get(url).status_code == 200
-    assert [name for name, _keys in calls] == ["get_many", read]
+    assert [name for name, _keys in calls] == reads
 
 
-def test_outside_a_request_the_cache_is_read_and_written_at_once():
+def test_a_part_of_an_older_version_is_computed_again():
     from django.core.cache import cache
 
     from exchange import selectors
 
     selectors.catalogue_changed()
-    assert selectors.catalogue_cached("outside", lambda: [1, 2]) == [1, 2]
-    key = f"exchange:catalogue:{selectors.catalogue_version()}:outside"
-    assert cache.get(key) == [1, 2]
-    assert selectors.catalogue_cached("outside", lambda: [3]) == [1, 2]
-    selectors.catalogue_prefetch("outside")  # nothing to do outside a request
+    assert selectors.catalogue_cached("part", lambda: [1, 2]) == [1, 2]
+    assert cache.get("exchange:catalogue:part") == (selectors.catalogue_version(), [1, 2])
+    assert selectors.catalogue_cached("part", lambda: [3]) == [1, 2]
+    selectors.catalogue_changed()
+    assert selectors.catalogue_cached("part", lambda: [3]) == [3]
+    selectors.request_started()
+    try:
+        selectors.catalogue_prefetch("part")
+        assert selectors.catalogue_cached("part", lambda: [4]) == [3]
+        selectors.catalogue_changed()
+        assert selectors.catalogue_cached("part", lambda: [5]) == [5]
+    finally:
+        selectors.request_finished()
+    assert cache.get("exchange:catalogue:part") == (selectors.catalogue_version(), [5])
+    selectors.catalogue_prefetch("part")  # nothing to do outside a request
 
 
 def test_a_listing_page_reads_the_listing_and_its_matches_at_once(client, peru, monkeypatch):
-    from django.core.cache import cache
-
     from exchange import selectors
 
     need = factories.ListingFactory(institution=peru, kind="need", relations__sdgs=[6])
@@ -579,30 +602,17 @@ def test_a_listing_page_reads_the_listing_and_its_matches_at_once(client, peru, 
         relations__sdgs=[6],
     )
     assert client.get(need.get_absolute_url()).status_code == 200
-    calls = []
-    for name in ("get", "set", "get_many", "set_many"):
-        method = getattr(cache, name)
-        monkeypatch.setattr(
-            cache,
-            name,
-            lambda *args, _name=name, _method=method, **kwargs: (
-                calls.append((_name, args[0])) or _method(*args, **kwargs)
-            ),
-        )
+    calls = _cache_calls(monkeypatch)
     selectors.catalogue_changed()
-    version = selectors.catalogue_version()
     calls.clear()
     page = client.get(need.get_absolute_url())
     assert len(page.context["matches"]) == 1
-    parts = [
-        f"exchange:catalogue:{version}:listing:{need.pk}",
-        f"exchange:catalogue:{version}:match-list:{need.pk}:10",
-    ]
-    # The versions, the listing and its matches, its description (kept by its text), then
-    # the two parts written when the request has finished.
-    assert [name for name, _keys in calls] == ["get_many", "get_many", "get", "set_many"], calls
-    assert calls[1][1] == parts
-    assert sorted(calls[3][1]) == parts
+    parts = [f"exchange:catalogue:listing:{need.pk}", f"exchange:catalogue:match-list:{need.pk}:10"]
+    # The versions with the listing and its matches, its description (kept by its text),
+    # then the two parts written when the request has finished.
+    assert [name for name, _keys in calls] == ["get_many", "get", "set_many"], calls
+    assert calls[0][1] == [selectors.VERSION_KEY, selectors.REFERENCE_VERSION_KEY, *parts]
+    assert sorted(calls[2][1]) == parts
 
 
 def test_download_and_page_links_keep_the_filters(client, peru):
