@@ -10,7 +10,7 @@ import hashlib
 import secrets
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple, TypeVar
 
 from asgiref.local import Local
@@ -57,6 +57,10 @@ T = TypeVar("T")
 PAGE_SIZE = 20
 CATALOGUE_CACHE_SECONDS = 600
 REFERENCE_CACHE_SECONDS = 24 * 3600
+# Part of the keys of everything pickled into the cache here (the reference data, pages,
+# counts, matches): change it when one of those classes changes shape, so that a deployment
+# never reads back what the code before it pickled.
+CACHE_FORMAT = 2
 VERSION_KEY = "exchange:catalogue-version"
 REFERENCE_VERSION_KEY = "exchange:reference-version"
 
@@ -123,15 +127,17 @@ class Reference:
     countries: dict[int, Country]
     focus_areas: dict[int, FocusArea]
     sdgs: dict[int, SDG]
-    _names: dict[str, ReferenceNames] = field(default_factory=dict, compare=False, repr=False)
 
     def names(self) -> ReferenceNames:
         """The names in the active language, made once per language and process: a page
         names up to 66 of them (the statistics), and each name looks the language up."""
         language = translation.get_language() or settings.LANGUAGE_CODE
-        names = self._names.get(language)
+        # Kept beside the fields (as cached_property does), not in a field: this object is
+        # also read back from the cache, where one pickled before the field existed lacks it.
+        by_language = self.__dict__.setdefault("_names", {})
+        names = by_language.get(language)
         if names is None:
-            names = self._names[language] = ReferenceNames(
+            names = by_language[language] = ReferenceNames(
                 countries={pk: country.name for pk, country in self.countries.items()},
                 focus_areas={pk: area.name for pk, area in self.focus_areas.items()},
                 sdgs={number: str(goal) for number, goal in self.sdgs.items()},
@@ -171,7 +177,7 @@ def reference() -> Reference:
     version = _version(REFERENCE_VERSION_KEY, lambda: secrets.token_hex(8))
     if _memo.get("version") == version:
         return _memo["reference"]
-    cached = cache.get(f"exchange:reference:{version}")
+    cached = cache.get(f"exchange:reference:{CACHE_FORMAT}:{version}")
     if cached is None:
         cached = Reference(
             countries={c.pk: c for c in Country.objects.all()},
@@ -180,7 +186,7 @@ def reference() -> Reference:
         )
         # Expiring, so that the entries of older versions go (and, under Redis' memory
         # limit, may be evicted: this is read again on a miss).
-        cache.set(f"exchange:reference:{version}", cached, REFERENCE_CACHE_SECONDS)
+        cache.set(f"exchange:reference:{CACHE_FORMAT}:{version}", cached, REFERENCE_CACHE_SECONDS)
     _memo.update(version=version, reference=cached)
     return cached
 
@@ -252,7 +258,7 @@ def catalogue_prefetch(*keys: str) -> None:
 
 
 def _entry_key(key: str) -> str:
-    return f"exchange:catalogue:{key}"
+    return f"exchange:catalogue:{CACHE_FORMAT}:{key}"
 
 
 # --- Visibility ------------------------------------------------------------------------------

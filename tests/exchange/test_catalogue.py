@@ -577,7 +577,9 @@ def test_a_part_of_an_older_version_is_computed_again():
 
     selectors.catalogue_changed()
     assert selectors.catalogue_cached("part", lambda: [1, 2]) == [1, 2]
-    assert cache.get("exchange:catalogue:part") == (selectors.catalogue_version(), [1, 2])
+    key = selectors._entry_key("part")
+    assert key == f"exchange:catalogue:{selectors.CACHE_FORMAT}:part"
+    assert cache.get(key) == (selectors.catalogue_version(), [1, 2])
     assert selectors.catalogue_cached("part", lambda: [3]) == [1, 2]
     selectors.catalogue_changed()
     assert selectors.catalogue_cached("part", lambda: [3]) == [3]
@@ -589,7 +591,7 @@ def test_a_part_of_an_older_version_is_computed_again():
         assert selectors.catalogue_cached("part", lambda: [5]) == [5]
     finally:
         selectors.request_finished()
-    assert cache.get("exchange:catalogue:part") == (selectors.catalogue_version(), [5])
+    assert cache.get(key) == (selectors.catalogue_version(), [5])
     selectors.catalogue_prefetch("part")  # nothing to do outside a request
 
 
@@ -607,7 +609,10 @@ def test_a_listing_page_reads_the_listing_and_its_matches_at_once(client, peru, 
     calls.clear()
     page = client.get(need.get_absolute_url())
     assert len(page.context["matches"]) == 1
-    parts = [f"exchange:catalogue:listing:{need.pk}", f"exchange:catalogue:match-list:{need.pk}:10"]
+    parts = [
+        selectors._entry_key(f"listing:{need.pk}"),
+        selectors._entry_key(f"match-list:{need.pk}:10"),
+    ]
     # The versions with the listing and its matches, its description (kept by its text),
     # then the two parts written when the request has finished.
     assert [name for name, _keys in calls] == ["get_many", "get", "set_many"], calls

@@ -196,3 +196,19 @@ def test_reference_names_follow_the_active_language():
             names = reference().names()
             assert names.countries[peru.pk] == name
             assert names.sdgs[6] == str(reference().sdgs[6])
+
+
+@pytest.mark.django_db
+def test_reference_names_work_on_reference_data_read_back_from_the_cache():
+    """The names are kept beside the fields: reference data pickled by the code before them
+    (read back from the cache after a deployment) has none, and still names."""
+    import pickle
+
+    from exchange.selectors import Reference, reference
+
+    fresh = reference()
+    pickled = pickle.dumps(Reference(fresh.countries, fresh.focus_areas, fresh.sdgs))
+    old = pickle.loads(pickled)  # noqa: S301 - our own bytes, as the cache gives them back
+    assert "_names" not in old.__dict__
+    with translation.override("pt"):
+        assert old.names().countries == {pk: c.name_pt for pk, c in fresh.countries.items()}
