@@ -212,3 +212,27 @@ def test_reference_names_work_on_reference_data_read_back_from_the_cache():
     assert "_names" not in old.__dict__
     with translation.override("pt"):
         assert old.names().countries == {pk: c.name_pt for pk, c in fresh.countries.items()}
+
+
+@pytest.mark.django_db
+def test_listing_facts_in_the_reader_language(client, peru):
+    import datetime
+
+    listing = factories.ListingFactory(
+        institution=peru,
+        modality="triangular",
+        duration_months=1,
+        cost_sharing="Pasajes\n<b>alojamiento</b>",
+        published_at=datetime.datetime(2024, 3, 5, 15, tzinfo=datetime.UTC),
+        review_by=datetime.date(2031, 6, 30),
+    )
+    client.cookies["django_language"] = "es"
+    page = client.get(listing.get_absolute_url()).content.decode()
+    for term, value in {
+        "Modalidad": "Triangular",
+        "Duración": "1 mes",
+        "Distribución de costos": "Pasajes<br>&lt;b&gt;alojamiento&lt;/b&gt;",
+        "Publicada": '<time datetime="2024-03-05T15:00:00+00:00">5 de marzo de 2024</time>',
+        "Revisar antes del": "30 de junio de 2031",
+    }.items():
+        assert f"<dt>{term}</dt><dd>{value}</dd>" in page, term
