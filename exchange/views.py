@@ -65,7 +65,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     """The published catalogue: facets, text search, sorting, pages. htmx swaps the results."""
     form = CatalogueForm(request.GET)
     query, ignored = form.to_query(request.GET)
-    page = selectors.catalogue(query, _facets_key(query))
+    page = selectors.catalogue(query, _filter_column_key(query))
     ref = selectors.reference()
     context = {
         "page": page,
@@ -121,13 +121,13 @@ def _facets_html(page: selectors.CataloguePage, ref: selectors.Reference) -> str
     """The filter column, rendered once per filters, language and catalogue version: it is
     most of the page's template work and changes only when the catalogue does."""
     html = selectors.catalogue_cached(
-        _facets_key(page.query),
+        _filter_column_key(page.query),
         lambda: render_to_string("exchange/_facets.html", {"facets": _facet_options(page, ref)}),
     )
     return mark_safe(html)  # noqa: S308 - rendered by our own autoescaping template
 
 
-def _facets_key(query: selectors.CatalogueQuery) -> str:
+def _filter_column_key(query: selectors.CatalogueQuery) -> str:
     return f"facets-html:{query.cache_key()}:{translation.get_language()}"
 
 
