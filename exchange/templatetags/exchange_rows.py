@@ -26,39 +26,71 @@ from django.utils.translation import ngettext
 from accounts.models import Country
 from exchange.matching import Match
 from exchange.models import SDG, FocusArea, Listing, listing_paths
-from exchange.statistics import Row
+from exchange.statistics import Table
 
 register = template.Library()
 
 
+_BAR = (
+    '<td class="bar-cell"><svg class="bar-chart" aria-hidden="true" focusable="false" '
+    'width="100%" height="14"><rect class="bar" x="0" y="0" height="14" width="{}%"/></svg></td>'
+)
+
+
 @register.simple_tag
-def statistics_rows(rows: list[Row]) -> SafeString:
-    """The body rows of a statistics table: label, count, percentage and its bar."""
-    return mark_safe(  # noqa: S308 - the label and percentage are escaped, the rest are int
-        "".join(
-            f'<tr><th scope="row">{escape(row.label)}</th><td>{int(row.count)}</td>'
-            f"<td>{escape(row.shown_percentage)}</td>"
-            '<td class="bar-cell"><svg class="bar-chart" aria-hidden="true" focusable="false" '
-            'width="100%" height="14"><rect class="bar" x="0" y="0" height="14" '
-            f'width="{int(row.bar)}%"/></svg></td></tr>'
-            for row in rows
-        )
+def statistics_tables(tables: list[Table], query: str) -> SafeString:
+    """The four tables of the statistics page, each with its heading, its rows (label,
+    count, percentage and its bar), its total and its CSV download, which keeps the
+    page's date range (``query``)."""
+    prefix, suffix = reverse("exchange:statistics_csv", kwargs={"table": "xqz"}).split("xqz")
+    download = escape(f"?{query}") if query else ""
+    head = (
+        f'<thead><tr><th scope="col">{escape(_("Label"))}</th>'
+        f'<th scope="col">{escape(_("Listings"))}</th><th scope="col">%</th>'
+        f'<th scope="col"><span class="visually-hidden">{escape(_("Bar chart"))}</span></th>'
+        "</tr></thead>"
     )
+    total, csv = escape(_("Total")), escape(_("Download as CSV"))
+    sections = []
+    for table in tables:
+        name = escape(table.name)
+        rows = "".join(
+            f'<tr><th scope="row">{escape(row.label)}</th><td>{int(row.count)}</td>'
+            f"<td>{escape(row.shown_percentage)}</td>{_BAR.format(int(row.bar))}</tr>"
+            for row in table.rows
+        )
+        sections.append(
+            f'<section class="stat-table" aria-labelledby="stat-{name}">'
+            f'<h2 id="stat-{name}">{escape(table.title)}</h2>'
+            f'<table class="chart-table">{head}<tbody>{rows}</tbody>'
+            f'<tfoot><tr><th scope="row">{total}</th><td>{int(table.total)}</td><td></td><td></td>'
+            "</tr></tfoot></table>"
+            f'<p><a href="{escape(prefix)}{name}{escape(suffix)}{download}" download>{csv}</a></p>'
+            "</section>"
+        )
+    return mark_safe("".join(sections))  # noqa: S308 - every value escaped above
 
 
 @register.simple_tag
-def facet_options(facet: dict) -> SafeString:
-    """A facet's checkboxes (``views._facet_options``): its values, each with its count."""
-    name = escape(facet["name"])
-    return mark_safe(  # noqa: S308 - names, values and labels escaped, counts are int
-        "".join(
+def facet_fieldsets(facets: list[dict]) -> SafeString:
+    """The filter column's facets (``views._facet_options``), each with a value at least: its
+    title and its checkboxes, each value with its count."""
+    fieldsets = []
+    for facet in facets:
+        if not facet["values"]:
+            continue
+        name = escape(facet["name"])
+        options = "".join(
             f'<li><label><input type="checkbox" name="{name}" '
             f'value="{escape(str(option["value"]))}"'
             f"{' checked' if option['checked'] else ''}> {escape(str(option['label']))} "
             f'<span class="count">({int(option["count"])})</span></label></li>'
             for option in facet["values"]
         )
-    )
+        fieldsets.append(
+            f"<fieldset><legend>{escape(str(facet['title']))}</legend><ul>{options}</ul></fieldset>"
+        )
+    return mark_safe("".join(fieldsets))  # noqa: S308 - every value escaped above
 
 
 @register.simple_tag

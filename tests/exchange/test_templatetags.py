@@ -8,12 +8,12 @@ from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 
 from exchange.matching import Match, MatchedListing
-from exchange.statistics import Row
+from exchange.statistics import Row, Table
 from exchange.templatetags.exchange_rows import (
-    facet_options,
+    facet_fieldsets,
     listing_cards,
     match_items,
-    statistics_rows,
+    statistics_tables,
 )
 from tests import factories
 
@@ -21,12 +21,13 @@ PAYLOAD = '<script>alert("x")</script>'
 ESCAPED = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"
 
 
-def test_statistics_rows_escape_the_label():
+def test_statistics_tables_escape_the_labels_and_keep_the_date_range():
     rows = [
         Row(key="a", label=PAYLOAD, count=12, percentage=50.0, bar=100, shown_percentage="50,0"),
         Row(key="b", label="Perú", count=0, percentage=0.0, bar=0, shown_percentage="0,0"),
     ]
-    html = statistics_rows(rows)
+    table = Table("country", rows, 12, "Listings by country")
+    html = statistics_tables([table], "since=2024-01-01&until=2024-12-31")
     assert isinstance(html, SafeString)
     bar = (
         '<td class="bar-cell"><svg class="bar-chart" aria-hidden="true" focusable="false" '
@@ -34,26 +35,43 @@ def test_statistics_rows_escape_the_label():
         "</svg></td></tr>"
     )
     assert html == (
+        '<section class="stat-table" aria-labelledby="stat-country">'
+        '<h2 id="stat-country">Listings by country</h2><table class="chart-table">'
+        '<thead><tr><th scope="col">Label</th><th scope="col">Listings</th>'
+        '<th scope="col">%</th><th scope="col"><span class="visually-hidden">Bar chart</span>'
+        "</th></tr></thead><tbody>"
         f'<tr><th scope="row">{ESCAPED}</th><td>12</td><td>50,0</td>{bar.format(100)}'
         f'<tr><th scope="row">Perú</th><td>0</td><td>0,0</td>{bar.format(0)}'
+        '</tbody><tfoot><tr><th scope="row">Total</th><td>12</td><td></td><td></td></tr>'
+        '</tfoot></table><p><a href="/statistics/country.csv?since=2024-01-01&amp;'
+        'until=2024-12-31" download>Download as CSV</a></p></section>'
     )
+    with translation.override("es"):
+        assert '<th scope="row">Total</th>' in statistics_tables([table], "")
+        assert 'href="/statistics/country.csv" download>Descargar en CSV</a>' in (
+            statistics_tables([table], "")
+        )
 
 
-def test_facet_options_escape_values_and_labels_and_mark_the_chosen():
-    facet = {
-        "name": "country",
-        "values": [
-            {"value": "PER", "label": "Perú", "count": 3, "checked": True},
-            {"value": '"><b>', "label": PAYLOAD, "count": 1, "checked": False},
-        ],
-    }
-    assert facet_options(facet) == (
+def test_facet_fieldsets_escape_values_and_labels_and_mark_the_chosen():
+    facets = [
+        {
+            "name": "country",
+            "title": "País",
+            "values": [
+                {"value": "PER", "label": "Perú", "count": 3, "checked": True},
+                {"value": '"><b>', "label": PAYLOAD, "count": 1, "checked": False},
+            ],
+        },
+        {"name": "sdg", "title": "ODS", "values": []},
+    ]
+    assert facet_fieldsets(facets) == (
+        "<fieldset><legend>País</legend><ul>"
         '<li><label><input type="checkbox" name="country" value="PER" checked> Perú '
         '<span class="count">(3)</span></label></li>'
         '<li><label><input type="checkbox" name="country" value="&quot;&gt;&lt;b&gt;"> '
-        f'{ESCAPED} <span class="count">(1)</span></label></li>'
+        f'{ESCAPED} <span class="count">(1)</span></label></li></ul></fieldset>'
     )
-    assert facet_options({"name": "sdg", "values": []}) == ""
 
 
 def _card(**values):
