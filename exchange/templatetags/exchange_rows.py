@@ -1,4 +1,6 @@
-"""The long lists of the public pages, rendered here rather than by a template loop.
+"""The long and repeated parts of the public pages (the statistics tables, the filter
+column, the results, a listing's details and matches), written here rather than by template
+loops.
 
 A template loop resolves every ``{{ variable }}`` through Django's lookup chain (dict,
 attribute, index, call), localises and escapes it: 20 to 40 µs a row. These rows are
@@ -25,7 +27,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import Country
 from exchange.matching import Match
-from exchange.models import SDG, FocusArea, Listing, listing_paths
+from exchange.models import SDG, FocusArea, Listing, listing_paths, path_parts
 from exchange.statistics import Table
 
 register = template.Library()
@@ -42,7 +44,7 @@ def statistics_tables(tables: list[Table], query: str) -> SafeString:
     """The four tables of the statistics page, each with its heading, its rows (label,
     count, percentage and its bar), its total and its CSV download, which keeps the
     page's date range (``query``)."""
-    prefix, suffix = reverse("exchange:statistics_csv", kwargs={"table": "xqz"}).split("xqz")
+    prefix, suffix = path_parts("exchange:statistics_csv", "table", "xqz")
     download = escape(f"?{query}") if query else ""
     head = (
         f'<thead><tr><th scope="col">{escape(_("Label"))}</th>'
