@@ -635,3 +635,23 @@ def test_download_and_page_links_keep_the_filters(client, peru):
         '<a href="?sdg=6&amp;kind=offer&amp;page=2" rel="next" '
         'hx-get="?sdg=6&amp;kind=offer&amp;page=2" hx-target="#catalogue-body"'
     ) in first
+
+
+def test_a_page_of_results_is_compiled_once_and_reads_the_rows_of_now(client, peru):
+    """The SQL of a page of results is compiled once per query and process; its rows are
+    read afresh after every change."""
+    from exchange import selectors
+
+    selectors._rows_statement.cache_clear()
+    first = factories.ListingFactory(institution=peru, relations__sdgs=[6])
+    assert _titles(client.get(URL, {"sdg": "6"})) == [first.title]
+    second = factories.ListingFactory(institution=peru, relations__sdgs=[6])
+    selectors.catalogue_changed()  # as on commit
+    assert set(_titles(client.get(URL, {"sdg": "6"}))) == {first.title, second.title}
+    info = selectors._rows_statement.cache_info()
+    assert (info.misses, info.hits) == (1, 1)
+    # Found by text, the rows are read by their ids: one statement for every text query.
+    assert _titles(client.get(URL, {"q": first.title, "sort": "newest"}))[0] == first.title
+    assert _titles(client.get(URL, {"q": second.title, "sort": "newest"}))[0] == second.title
+    info = selectors._rows_statement.cache_info()
+    assert (info.misses, info.hits) == (2, 2)
