@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Country, Institution, User
 from accounts.rules import is_mission_liaison, is_secretariat, is_staff_reader
+from cooperanet.lookups import array_literal
 from exchange import bitmaps, search
 from exchange.models import (
     SDG,
@@ -739,9 +740,6 @@ def _facets_key(query: CatalogueQuery) -> str:
     return f"facets:{query.cache_key()}"
 
 
-_IDS_LITERAL = "{{{}}}"  # the ids as the array literal ``pk__any_of`` binds
-
-
 @functools.lru_cache(maxsize=512)
 def _rows_statement(query: CatalogueQuery | None, offset: int) -> tuple[str, tuple]:
     """The SQL and parameters reading a page of results from ``offset``: those of ``query``
@@ -756,7 +754,7 @@ def _rows_statement(query: CatalogueQuery | None, offset: int) -> tuple[str, tup
     rows = listings.values_list(*CATALOGUE_ROW_COLUMNS)[offset : offset + PAGE_SIZE]
     sql, params = rows.query.sql_with_params()
     if query is None:
-        assert params == (_IDS_LITERAL.format(0),), params
+        assert params == (array_literal([0]),), params  # the ids, as ``pk__any_of`` binds them
     return sql, tuple(params)
 
 
@@ -782,7 +780,7 @@ def _catalogue_page(query: CatalogueQuery) -> CataloguePage:
         sql, params = _rows_statement(dataclasses.replace(query, page=1), offset)
     else:
         sql, params = _rows_statement(None, 0)
-        params = (_IDS_LITERAL.format(",".join(map(str, ids))),)
+        params = (array_literal(ids),)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = [CatalogueRow(*values) for values in cursor.fetchall()]
