@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 
-from django.db.models import Exists, OuterRef
 from django.http import StreamingHttpResponse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -60,14 +59,11 @@ class ListingViewSet(
     }
 
     def get_queryset(self):
-        pending = ListingRevision.objects.filter(
-            listing=OuterRef("pk"), status=ListingRevision.Status.PENDING
-        )
         listings = (
             selectors.listings_visible_to(self.request.user)
             .filter(kind=self.kind)
             .select_related("institution")
-            .annotate(has_pending_revision=Exists(pending))
+            .annotate(has_pending_revision=selectors.HAS_PENDING_REVISION)
             .order_by("-updated", "-id")
         )
         if self.action in ("list", "retrieve"):
