@@ -323,6 +323,10 @@ class Listing(models.Model):
             *_while_published("listing_bitmaps", bitmaps.SYNC_SQL, bitmaps.SYNC_DECLARE),
             # Its CatalogueEntry (exchange.search), likewise.
             *_while_published("listing_catalogue_entry", search.ENTRY_SYNC_SQL),
+            # And its chunk's version (CatalogueChunk).
+            *_while_published(
+                "listing_catalogue_chunk", bitmaps.CHUNK_CHANGED_SQL, bitmaps.CHUNK_CHANGED_DECLARE
+            ),
             pgtrigger.Trigger(
                 name="listing_bitmaps_truncate",
                 operation=pgtrigger.Truncate,
@@ -424,6 +428,24 @@ class CatalogueEntry(models.Model):
 
     def __str__(self) -> str:
         return str(self.listing_id)
+
+
+class CatalogueChunk(models.Model):
+    """The version of one chunk of the published catalogue (the listings of ids
+    ``chunk * CHUNK_BITS`` to ``(chunk + 1) * CHUNK_BITS - 1``, exchange.bitmaps): a new
+    number whenever one of them that is or was published changes, written by the triggers
+    of Listing only. What is kept per chunk (a text query's matches, exchange.selectors) is
+    kept under this number, and so is computed again for the chunks that changed only."""
+
+    chunk = models.IntegerField(primary_key=True)
+    version = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("catalogue chunk")
+        verbose_name_plural = _("catalogue chunks")
+
+    def __str__(self) -> str:
+        return f"{self.chunk}: {self.version}"
 
 
 # Files added to and removed from a listing, and proposed files made public, for its history.

@@ -8,9 +8,12 @@ import array
 import dataclasses
 import functools
 import hashlib
+import heapq
+import itertools
 import secrets
+import struct
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple, TypeVar
 
@@ -627,28 +630,90 @@ def _facet_filter(query: CatalogueQuery) -> Q:
 
 @dataclass(frozen=True)
 class TextMatches:
-    """The published listings matching a text query, read once for a page: all of them (the
-    facet counts are counted within them) and, in the page's order, the page of those also
-    meeting the facet filters (the results)."""
+    """The published listings matching a text query, for a page: each chunk's bitmap of
+    them (the facet counts are counted within them) and, per chunk, the first results
+    meeting the facet filters in the page's order (``ChunkMatches``)."""
 
-    ids: Sequence[int]
-    page: int = 1
-    page_ids: Sequence[int] = ()
+    chunks: dict[int, ChunkMatches]
+    sort: str
+
+    def bits(self) -> dict[int, bytes]:
+        return {chunk: part.bits for chunk, part in self.chunks.items() if part.bits}
+
+    def page_ids(self, page: int) -> list[int]:
+        """The ids of the results of ``page``: the chunks' first results merged in order."""
+        entry = _ENTRY_FORMATS[self.sort]
+        merged = heapq.merge(
+            *(entry.iter_unpack(part.results) for part in self.chunks.values()), reverse=True
+        )
+        offset = (page - 1) * PAGE_SIZE
+        return [values[-1] for values in itertools.islice(merged, offset, offset + PAGE_SIZE)]
 
 
-# The order of a text query's results, on the columns of ``_text_matches``'s matches.
+class ChunkMatches(NamedTuple):
+    """A text query's matches within one chunk of the catalogue (exchange.bitmaps), kept in
+    the cache under that chunk's version: after a change, the chunks that did not change are
+    not read again."""
+
+    # The chunk's bitmap of the matches (b"" for none).
+    bits: bytes
+    # Its first results meeting the filters, in the page's order, as ``_ENTRY_FORMATS``
+    # packs them: the order's keys, then the id.
+    results: bytes
+
+
+# The order of a text query's results, on the columns of ``_text_matches``'s matches; each
+# result is sent with the keys of its order, so that the chunks' results merge in Python in
+# the order PostgreSQL gave them (a float4 rank, a timestamp as microseconds, the id).
 _MATCH_ORDERS = {
     "relevance": "rank DESC, published_at DESC, id DESC",
     "newest": "published_at DESC, id DESC",
 }
+_ENTRY_SQL = {
+    "relevance": "float4send(rank) || timestamptz_send(published_at) || int8send(id)",
+    "newest": "timestamptz_send(published_at) || int8send(id)",
+}
+_ENTRY_FORMATS = {"relevance": struct.Struct(">fqq"), "newest": struct.Struct(">qq")}
 
 
 def _text_matches(query: CatalogueQuery, search_query: SearchQuery) -> TextMatches:
-    """One statement on the catalogue's search entries (CatalogueEntry, narrow rows): each
-    match's id, date and relevance are read once; then all the ids are gathered, and the
-    results of the page asked for (the last when it is past the end). Ordered by title, the
-    results are ordered on the listings instead, and only the matches are read here (for
-    the facet counts)."""
+    """A text query's matches, chunk by chunk (exchange.bitmaps): those kept in the cache
+    under their chunk's version are read from it, the others computed in one statement
+    (``_chunk_matches``). After a change to the catalogue, only the chunks that changed are
+    read again: a publication among 100,000 listings reads the matches of a chunk of at
+    most 32,768, not all of them. Enough results are kept per chunk for ``query.page``."""
+    depth = query.page * PAGE_SIZE if query.sort in _MATCH_ORDERS else 0
+    versions = bitmaps.chunk_versions()
+    digest = f"{query.cache_key()}:{query.sort}:{depth}"
+    keys = {
+        chunk: f"exchange:text:{CACHE_FORMAT}:{digest}:{chunk}:{version}"
+        for chunk, version in versions.items()
+    }
+    found = cache.get_many(list(keys.values())) if keys else {}
+    parts = {chunk: found[key] for chunk, key in keys.items() if key in found}
+    missing = [chunk for chunk in keys if chunk not in parts]
+    if missing:
+        computed = _chunk_matches(
+            query, search_query, missing, depth, every=len(missing) == len(keys)
+        )
+        written = getattr(_request, "written", None)
+        for chunk in missing:
+            parts[chunk] = computed.get(chunk, ChunkMatches(b"", b""))
+            if written is not None:  # with the page's other parts, once answered
+                written[keys[chunk]] = parts[chunk]
+            else:
+                cache.set(keys[chunk], parts[chunk], CATALOGUE_CACHE_SECONDS)
+    return TextMatches(chunks=parts, sort=query.sort)
+
+
+def _chunk_matches(
+    query: CatalogueQuery, search_query: SearchQuery, chunks: list[int], depth: int, every: bool
+) -> dict[int, ChunkMatches]:
+    """One statement on the catalogue's search entries (CatalogueEntry, narrow rows) for the
+    matches in ``chunks`` (``every``: all the chunks there are): each match's id, date and
+    relevance are read once; then, per chunk, all the ids are gathered (for its bitmap) and
+    the first ``depth`` results meeting the filters, in the query's order. Ordered by
+    title, the results are ordered on the listings instead, and only the ids are read."""
     entries = CatalogueEntry.objects.filter(vector=search_query)
     order = _MATCH_ORDERS.get(query.sort)
     columns = ["listing_id", "published_at"]
@@ -656,16 +721,21 @@ def _text_matches(query: CatalogueQuery, search_query: SearchQuery) -> TextMatch
         entries = entries.annotate(rank=SearchRank(F("head"), search_query))
         columns.append("rank")
     matches_sql, params = entries.values(*columns).query.sql_with_params()
-    ctes = [f"matches ({', '.join(['id', *columns[1:]])}) AS MATERIALIZED ({matches_sql})"]
+    chunk = bitmaps.CHUNK_BITS
     params = list(params)
+    if not every:
+        matches_sql = f"SELECT * FROM ({matches_sql}) AS e WHERE listing_id / {chunk} = ANY(%s)"  # noqa: S608
+        params.append(chunks)
+    ctes = [f"matches ({', '.join(['id', *columns[1:]])}) AS MATERIALIZED ({matches_sql})"]
     # The ids arrive packed, 8 bytes each: psycopg parsed the text of an array of the 6,913
     # matches of "agua potable" at 100,000 listings in 1.8 ms; these unpack in 0.05.
-    selects = ["(SELECT string_agg(int8send(id), ''::bytea) FROM matches)"]
-    if order is not None:
+    selects = [
+        f"(SELECT string_agg(int8send(id), ''::bytea) FROM matches WHERE id / {chunk} = c.chunk)"  # noqa: S608
+    ]
+    if order is not None and depth:
         results = "matches"
         filters = bitmaps.of_filters({name: getattr(query, name) for name in FACETS})
         if filters is not None:
-            chunk = bitmaps.CHUNK_BITS
             ctes.append(
                 f"results AS MATERIALIZED (SELECT m.* FROM matches m JOIN ({filters[0]}) "  # noqa: S608
                 f"AS f (chunk, bits) ON f.chunk = m.id / {chunk} "
@@ -673,30 +743,28 @@ def _text_matches(query: CatalogueQuery, search_query: SearchQuery) -> TextMatch
             )
             params += filters[1]
             results = "results"
-        # A page past the last shows the last, which needs the number of results; the
-        # first page (most requests) does not, and skips that count (0.9 ms at 100,000).
-        page, offset = "1", "0"
-        if query.page > 1:
-            ctes.append(
-                f"shown (page) AS (SELECT greatest(least(%s, (count(*) + {PAGE_SIZE - 1}) "  # noqa: S608
-                f"/ {PAGE_SIZE}), 1) FROM {results})"
-            )
-            params.append(query.page)
-            page = "(SELECT page FROM shown)"
-            offset = f"(SELECT (page - 1) * {PAGE_SIZE} FROM shown)"  # noqa: S608
-        # Only the page is sorted out (a top-N sort): sorting all 6,913 took 3.3 ms more.
-        selects += [
-            page,
-            f"(SELECT string_agg(int8send(id), ''::bytea ORDER BY {order}) FROM ("  # noqa: S608
-            f"SELECT * FROM {results} ORDER BY {order} LIMIT {PAGE_SIZE} OFFSET {offset}) AS page)",
-        ]
-    sql = f"WITH {', '.join(ctes)} SELECT {', '.join(selects)}"
+        # Only each chunk's first results are sorted out (a top-N sort): sorting all 6,913
+        # matches of "agua potable" at 100,000 listings took 3.3 ms more.
+        selects.append(
+            f"(SELECT string_agg({_ENTRY_SQL[query.sort]}, ''::bytea ORDER BY {order}) "  # noqa: S608
+            f"FROM (SELECT * FROM {results} WHERE id / {chunk} = c.chunk "
+            f"ORDER BY {order} LIMIT {int(depth)}) AS first)"
+        )
+    else:
+        selects.append("NULL")
+    sql = (
+        f"WITH {', '.join(ctes)} SELECT c.chunk, {', '.join(selects)} "  # noqa: S608
+        "FROM unnest(%s::int[]) AS c (chunk)"
+    )
+    params.append(chunks)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        read = cursor.fetchone()
-    if order is None:
-        return TextMatches(ids=_unpacked(read[0]))
-    return TextMatches(ids=_unpacked(read[0]), page=read[1], page_ids=_unpacked(read[2]))
+        rows = cursor.fetchall()
+    matches = {}
+    for number, ids, results in rows:
+        bits = bitmaps.chunks_of(_unpacked(ids)).get(number, b"") if ids else b""
+        matches[number] = ChunkMatches(bits, bytes(results) if results else b"")
+    return matches
 
 
 def _unpacked(packed: bytes | None) -> array.array:
@@ -716,7 +784,7 @@ def _facet_counts(query: CatalogueQuery, matches: TextMatches | None) -> dict[st
     counts = bitmaps.count(
         FACETS,
         filters={name: getattr(query, name) for name in FACETS},
-        within=bitmaps.of_list(matches.ids) if matches is not None else None,
+        within=bitmaps.of_chunks(matches.bits()) if matches is not None else None,
     )
     for name in ("country", "focus_area", "sdg"):
         counts[name] = {int(value): n for value, n in counts[name].items()}
@@ -775,7 +843,7 @@ def _catalogue_page(query: CatalogueQuery) -> CataloguePage:
     ids = None
     if search_query is not None and query.sort != "title":
         # Only this page's rows are then read with their institution and country.
-        page, ids = matches().page, list(matches().page_ids)
+        ids = matches().page_ids(page)
     if ids is None:
         sql, params = _rows_statement(dataclasses.replace(query, page=1), offset)
     else:

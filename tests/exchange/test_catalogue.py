@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from exchange.models import Listing
+
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -296,18 +298,18 @@ def test_query_count_is_constant(client, peru, django_assert_num_queries, rows):
     factories.ListingFactory.create_batch(rows, institution=peru)
     params = {"country": "PER", "q": "riesgo", "sort": "newest"}
     selectors.reference()  # countries, areas and goals: read once for every page
-    # First read of these filters: the text query's matches (read once, for the counts and
-    # the results), the eight facet counts in one query on the catalogue's bitmaps, then the
-    # page of results.
-    with django_assert_num_queries(3):
+    # First read of these filters: the versions of the catalogue's chunks, the text query's
+    # matches in each (read once, for the counts and the results), the eight facet counts
+    # in one query on the catalogue's bitmaps, then the page of results.
+    with django_assert_num_queries(4):
         client.get(URL, params)
     # Read again until the catalogue changes: nothing asked of the database.
     with django_assert_num_queries(0):
         response = client.get(URL, params)
     assert response.context["page"].total == rows
-    # Another order of the same filters keeps the facet counts. By relevance: the matches
-    # ranked (one statement), then the page's rows.
-    with django_assert_num_queries(2):
+    # Another order of the same filters keeps the facet counts. By relevance: the versions,
+    # the matches ranked (one statement), then the page's rows.
+    with django_assert_num_queries(3):
         client.get(URL, {**params, "sort": "relevance"})
     # By title the results are ordered in SQL, and the counts are kept: one query.
     with django_assert_num_queries(1):
@@ -315,27 +317,45 @@ def test_query_count_is_constant(client, peru, django_assert_num_queries, rows):
     # Without a text query: the facet counts, then the page.
     with django_assert_num_queries(2):
         client.get(URL, {"country": "PER"})
+    # A change that leaves every chunk's listings as they were (an institution renamed):
+    # the matches are read from the cache, the counts and the page again.
     selectors.catalogue_changed()
     with django_assert_num_queries(3):
+        client.get(URL, params)
+    # A listing changed: its chunk's matches are read again.
+    Listing.objects.filter(pk=Listing.objects.first().pk).update(modality="bilateral")
+    selectors.catalogue_changed()
+    with django_assert_num_queries(4):
         client.get(URL, params)
 
 
 def test_text_query_pages_equal_a_plain_reading(client, peru, argentina, partner):
-    """A text query's page is built from its matches read once (``selectors._text_matches``):
-    under every sort, page and filter mix it shows the listings, total and facet counts that
-    filtering, searching and ordering the listings directly gives."""
+    """A text query's page is built from its matches read once per chunk of the catalogue
+    (``selectors._text_matches``), the chunks' results merged: under every sort, page and
+    filter mix it shows the listings, total and facet counts that filtering, searching and
+    ordering the listings directly gives; and still does after listings of one chunk changed,
+    when that chunk alone is read again and the others come from the cache."""
     import random
 
-    from exchange import selectors
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from exchange import bitmaps, selectors
 
     rng = random.Random(11)  # noqa: S311 - a fixed sample, not a secret
+    listings = []
     for n in range(46):
-        factories.ListingFactory(
-            institution=rng.choice([peru, argentina, partner.institution]),
-            title=rng.choice(["Agua potable rural", "Aguas potables", "Gestión pública"]) + f" {n}",
-            language=rng.choice(["es", "en"]),
-            status=rng.choice(["published"] * 4 + ["draft"]),
-            relations__sdgs=rng.sample([6, 16, 17], k=rng.choice([1, 2])),
+        listings.append(
+            factories.ListingFactory(
+                # Spread over three chunks, so that every page merges them.
+                pk=1000 + n + (n % 3) * bitmaps.CHUNK_BITS,
+                institution=rng.choice([peru, argentina, partner.institution]),
+                title=rng.choice(["Agua potable rural", "Aguas potables", "Gestión pública"])
+                + f" {n}",
+                language=rng.choice(["es", "en"]),
+                status=rng.choice(["published"] * 4 + ["draft"]),
+                relations__sdgs=rng.sample([6, 16, 17], k=rng.choice([1, 2])),
+            )
         )
     cases = [
         ({"q": "agua potable"}, {}),
@@ -346,35 +366,61 @@ def test_text_query_pages_equal_a_plain_reading(client, peru, argentina, partner
         ),
         ({"q": "agua", "country": "PER", "kind": "offer"}, {"country": (peru.country_id,)}),
     ]
-    longest = 0
-    for params, filters in cases:
-        if "kind" in params:
-            filters = {**filters, "kind": ("offer",)}
-        for sort in ("relevance", "newest", "title"):
-            for page in (1, 2):
-                query = selectors.CatalogueQuery(q=params["q"], sort=sort, page=page, **filters)
-                expected = list(selectors.catalogue_listings(query).values_list("pk", flat=True))
-                unfiltered_sdg = selectors.CatalogueQuery(
-                    q=params["q"], **{k: v for k, v in filters.items() if k != "sdg"}
-                )
-                sdg_counts: dict[int, int] = {}
-                for numbers in selectors.catalogue_listings(unfiltered_sdg).values_list(
-                    "sdg_numbers", flat=True
-                ):
-                    for number in numbers:
-                        sdg_counts[number] = sdg_counts.get(number, 0) + 1
-                selectors.catalogue_changed()
-                shown = client.get(URL, {**params, "sort": sort, "page": page}).context["page"]
-                case = (params, sort, page)
-                # A page past the last shows the last.
-                assert shown.page == min(page, -(-len(expected) // 20)), case
-                assert [row.pk for row in shown.listings] == expected[
-                    (shown.page - 1) * 20 : shown.page * 20
-                ], case
-                assert shown.total == len(expected), case
-                assert shown.facets["sdg"] == sdg_counts, case
-                longest = max(longest, len(expected))
-    assert longest > 20  # a second page was compared
+
+    def compare() -> int:
+        longest = 0
+        for params, filters in cases:
+            if "kind" in params:
+                filters = {**filters, "kind": ("offer",)}
+            for sort in ("relevance", "newest", "title"):
+                for page in (1, 2):
+                    query = selectors.CatalogueQuery(q=params["q"], sort=sort, page=page, **filters)
+                    expected = list(
+                        selectors.catalogue_listings(query).values_list("pk", flat=True)
+                    )
+                    unfiltered_sdg = selectors.CatalogueQuery(
+                        q=params["q"], **{k: v for k, v in filters.items() if k != "sdg"}
+                    )
+                    sdg_counts: dict[int, int] = {}
+                    for numbers in selectors.catalogue_listings(unfiltered_sdg).values_list(
+                        "sdg_numbers", flat=True
+                    ):
+                        for number in numbers:
+                            sdg_counts[number] = sdg_counts.get(number, 0) + 1
+                    selectors.catalogue_changed()
+                    shown = client.get(URL, {**params, "sort": sort, "page": page}).context["page"]
+                    case = (params, sort, page)
+                    # A page past the last shows the last.
+                    assert shown.page == min(page, -(-len(expected) // 20)), case
+                    assert [row.pk for row in shown.listings] == expected[
+                        (shown.page - 1) * 20 : shown.page * 20
+                    ], case
+                    assert shown.total == len(expected), case
+                    assert shown.facets["sdg"] == sdg_counts, case
+                    longest = max(longest, len(expected))
+        return longest
+
+    assert compare() > 20  # a second page was compared
+    assert len({listing.pk // bitmaps.CHUNK_BITS for listing in listings}) == 3
+
+    # Listings of chunk 1 change: one no longer matches, one is newer, a draft is published.
+    in_chunk_1 = [listing for listing in listings if listing.pk // bitmaps.CHUNK_BITS == 1]
+    published = [listing for listing in in_chunk_1 if listing.status == "published"]
+    draft = next(listing for listing in in_chunk_1 if listing.status == "draft")
+    Listing.objects.filter(pk=published[0].pk).update(title="Gestión pública")
+    Listing.objects.filter(pk=published[1].pk).update(
+        published_at=published[1].published_at.replace(year=2030)
+    )
+    Listing.objects.filter(pk=draft.pk).update(
+        title="Agua potable", status="published", published_at=published[1].published_at
+    )
+    selectors.catalogue_changed()
+    with CaptureQueriesContext(connection) as captured:
+        client.get(URL, {"q": "agua potable", "sort": "relevance"})
+    read = [q["sql"] for q in captured.captured_queries if "exchange_catalogueentry" in q["sql"]]
+    assert len(read) == 1
+    assert f"listing_id / {bitmaps.CHUNK_BITS} = ANY" in read[0]  # some chunks, not all
+    assert compare() > 20
 
 
 READING_QUERIES = [
