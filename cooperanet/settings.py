@@ -157,7 +157,12 @@ CACHES = {
     "default": {
         "BACKEND": "cooperanet.cache.RedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "cooperanet-test" if TESTING else "cooperanet",
+        # Named after the database: what is cached is derived from its rows, and two
+        # databases sharing a Redis (a staging beside production, the benchmark's sizes)
+        # must never read each other's.
+        "KEY_PREFIX": f"cooperanet-test-{DATABASES['default']['NAME']}"
+        if TESTING
+        else f"cooperanet-{DATABASES['default']['NAME']}",
     },
     # Template fragments that change only with a deployment (the header's links in each
     # language): kept in each process, read in microseconds, where Redis takes a round trip.

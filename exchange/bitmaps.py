@@ -150,9 +150,17 @@ ON CONFLICT (chunk) DO UPDATE SET version = EXCLUDED.version;
 
 
 def rebuild() -> None:
-    """Rebuild every bitmap from the listings (after a restore that skipped triggers)."""
+    """Rebuild every bitmap from the listings (after a restore that skipped triggers).
+
+    The chunks' versions then jump far ahead: a restored database's sequence is back where
+    it was at the backup, and would give again versions under which the cache may still
+    keep what the database had become since."""
     with connection.cursor() as cursor:
         cursor.execute(REBUILD_SQL)
+        cursor.execute(
+            f"SELECT setval('{CHUNK_SEQUENCE}', "
+            f"nextval('{CHUNK_SEQUENCE}') + 1 + (random() * 1e15)::bigint)"
+        )
         cursor.execute(CHUNKS_REBUILT_SQL)
 
 

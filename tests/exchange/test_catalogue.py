@@ -6,7 +6,6 @@ import pytest
 from django.urls import reverse
 
 from exchange.models import Listing
-
 from tests import factories
 
 pytestmark = pytest.mark.django_db
