@@ -418,8 +418,42 @@ def test_text_query_pages_equal_a_plain_reading(client, peru, argentina, partner
         client.get(URL, {"q": "agua potable", "sort": "relevance"})
     read = [q["sql"] for q in captured.captured_queries if "exchange_catalogueentry" in q["sql"]]
     assert len(read) == 1
-    assert f"listing_id / {bitmaps.CHUNK_BITS} = ANY" in read[0]  # some chunks, not all
+    # The changed chunk only, as a range of ids, with plain index scans off around it.
+    low, high = bitmaps.CHUNK_BITS, 2 * bitmaps.CHUNK_BITS
+    assert f"(listing_id >= {low} AND listing_id < {high})" in read[0]
+    assert "listing_id >= 0 " not in read[0]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_indexscan')")
+        assert cursor.fetchone() == ("on",)
     assert compare() > 20
+
+
+def test_the_matches_of_some_chunks_are_those_of_all_read_for_them(peru):
+    """``_chunk_matches`` for some chunks (ranges of ids, consecutive chunks together) gives
+    for each what reading every chunk gives: its bitmap and its first results."""
+    from exchange import bitmaps, search, selectors
+
+    for chunk in (0, 1, 2, 4):
+        for n in range(3):
+            factories.ListingFactory(
+                pk=chunk * bitmaps.CHUNK_BITS + 10 + n,
+                institution=peru,
+                title=f"Agua potable {chunk} {n}",
+                relations__sdgs=[6 if n else 16],
+            )
+    for sort, filters in [("relevance", {}), ("newest", {"sdg": (6,)}), ("title", {})]:
+        query = selectors.CatalogueQuery(q="agua potable", sort=sort, page=1, **filters)
+        every = selectors._chunk_matches(
+            query, search.search_query(query.q), [0, 1, 2, 4], 20, every=True
+        )
+        assert set(every) == {0, 1, 2, 4}
+        assert all(part.bits for part in every.values())
+        assert bool(every[0].results) == (sort != "title")
+        for some in ([0, 2], [1, 2], [4], [2, 4, 0]):
+            read = selectors._chunk_matches(
+                query, search.search_query(query.q), some, 20, every=False
+            )
+            assert read == {chunk: every[chunk] for chunk in some}, (sort, some)
 
 
 READING_QUERIES = [
