@@ -247,13 +247,16 @@ def of_terms(facet: str, *, first: str, last: str) -> Bitmaps:
     )
 
 
+Counts = dict[str, dict[str, int]]
+
+
 def count(
     facets: Iterable[str],
     *,
     filters: dict[str, Iterable] | None = None,
     selections: dict[str, list[Bitmaps]] | None = None,
     within: Bitmaps | None = None,
-) -> dict[str, dict[str, int]]:
+) -> Counts:
     """For each of ``facets``, how many published listings carry each of its values, among
     those matching every filter of *other* facets (any chosen value within a facet): the
     counts a faceted catalogue shows beside each choice.
@@ -263,6 +266,36 @@ def count(
     ``within`` narrows everything to a set of listings (a full-text match).
     """
     facets = list(facets)
+    counts: Counts = {facet: {} for facet in facets}
+    for facet, value, _, n in _counted(facets, filters, selections, within, by_chunk=False):
+        counts[facet][value] = n
+    return counts
+
+
+def count_by_chunk(
+    facets: Iterable[str],
+    *,
+    filters: dict[str, Iterable] | None = None,
+    within: Bitmaps,
+) -> dict[int, Counts]:
+    """``count``'s counts within ``within``, chunk by chunk, for the chunks ``within``
+    holds (each chunk's counts add up to ``count``'s): what a text query keeps per chunk."""
+    facets = list(facets)
+    counts: dict[int, Counts] = {}
+    for facet, value, chunk, n in _counted(facets, filters, None, within, by_chunk=True):
+        counts.setdefault(chunk, {f: {} for f in facets})[facet][value] = n
+    return counts
+
+
+def _counted(
+    facets: list[str],
+    filters: dict[str, Iterable] | None,
+    selections: dict[str, list[Bitmaps]] | None,
+    within: Bitmaps | None,
+    *,
+    by_chunk: bool,
+) -> list[tuple[str, str, int | None, int]]:
+    """The rows (facet, value, chunk or None, count) of ``count``, counts of 0 left out."""
     filters = {facet: [str(v) for v in values] for facet, values in (filters or {}).items()}
     selections = {facet: sets for facet, sets in (selections or {}).items() if sets}
     filtering = {facet for facet, values in filters.items() if values} | set(selections)
@@ -306,23 +339,19 @@ def count(
          ) s
          WHERE p.facet = 'published' AND s.n = c.needed
     )
-    SELECT facet, value, sum(n)
+    SELECT facet, value, {"chunk" if by_chunk else "NULL::int"}, sum(n)
       FROM (
         -- Counted before grouping (OFFSET 0 keeps it so): the sort or hash of the grouping
         -- then carries numbers, not 4 KB bitmaps.
-        SELECT b.facet, b.value, bit_count(b.bits & base.bits) AS n
+        SELECT b.facet, b.value, b.chunk, bit_count(b.bits & base.bits) AS n
           FROM exchange_listingbitmap b JOIN base USING (facet, chunk)
         OFFSET 0
       ) AS counted
-     GROUP BY 1, 2
+     GROUP BY 1, 2, 3
     """  # noqa: S608 (no outside input in the SQL text; values are parameters)
-    counts: dict[str, dict[str, int]] = {facet: {} for facet in facets}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for facet, value, n in cursor.fetchall():
-            if n:
-                counts[facet][value] = int(n)
-    return counts
+        return [(facet, value, chunk, int(n)) for facet, value, chunk, n in cursor if n]
 
 
 # Bits come from PostgreSQL first bit highest in each byte; reversed, bit i of a Python

@@ -65,7 +65,7 @@ REFERENCE_CACHE_SECONDS = 24 * 3600
 # Part of the keys of everything pickled into the cache here (the reference data, pages,
 # counts, matches): change it when one of those classes changes shape, so that a deployment
 # never reads back what the code before it pickled.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 VERSION_KEY = "exchange:catalogue-version"
 REFERENCE_VERSION_KEY = "exchange:reference-version"
 
@@ -637,8 +637,15 @@ class TextMatches:
     chunks: dict[int, ChunkMatches]
     sort: str
 
-    def bits(self) -> dict[int, bytes]:
-        return {chunk: part.bits for chunk, part in self.chunks.items() if part.bits}
+    def counts(self) -> bitmaps.Counts:
+        """The facet counts within the matches: the chunks' added up."""
+        counts: bitmaps.Counts = {facet: {} for facet in FACETS}
+        for part in self.chunks.values():
+            for facet, values in part.counts.items():
+                total = counts[facet]
+                for value, n in values.items():
+                    total[value] = total.get(value, 0) + n
+        return counts
 
     def page_ids(self, page: int) -> list[int]:
         """The ids of the results of ``page``: the chunks' first results merged in order."""
@@ -660,6 +667,8 @@ class ChunkMatches(NamedTuple):
     # Its first results meeting the filters, in the page's order, as ``_ENTRY_FORMATS``
     # packs them: the order's keys, then the id.
     results: bytes
+    # Its facet counts within the matches (bitmaps.count_by_chunk): the page's add them up.
+    counts: bitmaps.Counts
 
 
 # The order of a text query's results, on the columns of ``_text_matches``'s matches; each
@@ -698,7 +707,7 @@ def _text_matches(query: CatalogueQuery, search_query: SearchQuery) -> TextMatch
         )
         written = getattr(_request, "written", None)
         for chunk in missing:
-            parts[chunk] = computed.get(chunk, ChunkMatches(b"", b""))
+            parts[chunk] = computed.get(chunk, ChunkMatches(b"", b"", {}))
             if written is not None:  # with the page's other parts, once answered
                 written[keys[chunk]] = parts[chunk]
             else:
@@ -781,11 +790,28 @@ def _chunk_matches(
         if not every:
             cursor.nextset()
         rows = cursor.fetchall()
-    matches = {}
-    for number, ids, results in rows:
-        bits = bitmaps.chunks_of(_unpacked(ids)).get(number, b"") if ids else b""
-        matches[number] = ChunkMatches(bits, bytes(results) if results else b"")
-    return matches
+    found = {
+        number: (
+            bitmaps.chunks_of(_unpacked(ids)).get(number, b"") if ids else b"",
+            bytes(results) if results else b"",
+        )
+        for number, ids, results in rows
+    }
+    # The facet counts of the chunks holding matches, in one query on the bitmaps.
+    bits = {number: bits for number, (bits, _) in found.items() if bits}
+    counts = (
+        bitmaps.count_by_chunk(
+            FACETS,
+            filters={name: getattr(query, name) for name in FACETS},
+            within=bitmaps.of_chunks(bits),
+        )
+        if bits
+        else {}
+    )
+    return {
+        number: ChunkMatches(bits, results, counts.get(number, {}))
+        for number, (bits, results) in found.items()
+    }
 
 
 def _unpacked(packed: bytes | None) -> array.array:
@@ -801,12 +827,12 @@ def _unpacked(packed: bytes | None) -> array.array:
 def _facet_counts(query: CatalogueQuery, matches: TextMatches | None) -> dict[str, dict]:
     """For each facet, the number of listings per value under every *other* filter, counted
     on the catalogue's bitmaps (exchange.bitmaps): one query, whose time hardly grows with
-    the catalogue. A text query counts within its matches."""
-    counts = bitmaps.count(
-        FACETS,
-        filters={name: getattr(query, name) for name in FACETS},
-        within=bitmaps.of_chunks(matches.bits()) if matches is not None else None,
-    )
+    the catalogue. A text query's are counted within its matches, chunk by chunk, with them
+    (``_chunk_matches``), and added up."""
+    if matches is not None:
+        counts = matches.counts()
+    else:
+        counts = bitmaps.count(FACETS, filters={name: getattr(query, name) for name in FACETS})
     for name in ("country", "focus_area", "sdg"):
         counts[name] = {int(value): n for value, n in counts[name].items()}
     return counts

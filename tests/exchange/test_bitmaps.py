@@ -395,3 +395,30 @@ def test_a_rebuild_gives_every_chunk_a_new_version(peru):
     after = _versions()
     assert set(after) == set(before) == {0, 1}
     assert all(after[chunk] != before[chunk] for chunk in after)
+
+
+def test_counts_by_chunk_add_up_to_the_counts(peru, argentina):
+    """``count_by_chunk`` counts each chunk of ``within`` on its own, under the filters; the
+    chunks' counts add up to ``count``'s."""
+    rng = random.Random(5)  # noqa: S311 - a fixed sample, not a secret
+    listings = [
+        factories.ListingFactory(
+            pk=chunk * bitmaps.CHUNK_BITS + 20 + n,
+            institution=rng.choice([peru, argentina]),
+            relations__sdgs=rng.sample([4, 6, 16], k=rng.choice([1, 2])),
+        )
+        for chunk in (0, 1, 3)
+        for n in range(6)
+    ]
+    within = bitmaps.of_list([listing.pk for listing in listings if listing.pk % 2 == 0])
+    facets = ["sdg", "country", "kind"]
+    for filters in ({}, {"sdg": [6]}, {"country": [peru.country_id], "sdg": [4, 16]}):
+        by_chunk = bitmaps.count_by_chunk(facets, filters=filters, within=within)
+        assert set(by_chunk) <= {0, 1, 3}
+        assert set(by_chunk) == {0, 1, 3} or filters
+        added: dict[str, dict[str, int]] = {facet: {} for facet in facets}
+        for counts in by_chunk.values():
+            for facet, values in counts.items():
+                for value, n in values.items():
+                    added[facet][value] = added[facet].get(value, 0) + n
+        assert added == bitmaps.count(facets, filters=filters, within=within), filters
