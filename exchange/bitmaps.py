@@ -138,6 +138,9 @@ CHUNK_CHANGED_SQL = f"""
 """  # noqa: S608 - constants only
 CHUNK_CHANGED_DECLARE = [("listing", "bigint")]
 
+# Every chunk emptied (the listings truncated).
+CHUNKS_EMPTIED_SQL = f"UPDATE exchange_cataloguechunk SET version = nextval('{CHUNK_SEQUENCE}');"  # noqa: S608
+
 # Every chunk changed (a rebuild, the migration that creates the versions).
 CHUNKS_REBUILT_SQL = f"""
 INSERT INTO exchange_cataloguechunk AS c (chunk, version)

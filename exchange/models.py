@@ -332,7 +332,9 @@ class Listing(models.Model):
                 operation=pgtrigger.Truncate,
                 when=pgtrigger.After,
                 level=pgtrigger.Statement,
-                func="DELETE FROM exchange_listingbitmap; RETURN NULL;",
+                func=(
+                    f"DELETE FROM exchange_listingbitmap; {bitmaps.CHUNKS_EMPTIED_SQL} RETURN NULL;"
+                ),
             ),
         ]
         constraints = [

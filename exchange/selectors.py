@@ -630,9 +630,9 @@ def _facet_filter(query: CatalogueQuery) -> Q:
 
 @dataclass(frozen=True)
 class TextMatches:
-    """The published listings matching a text query, for a page: each chunk's bitmap of
-    them (the facet counts are counted within them) and, per chunk, the first results
-    meeting the facet filters in the page's order (``ChunkMatches``)."""
+    """The published listings matching a text query, for a page: per chunk of the
+    catalogue, the facet counts within them and the first results meeting the facet
+    filters in the page's order (``ChunkMatches``)."""
 
     chunks: dict[int, ChunkMatches]
     sort: str
@@ -662,9 +662,7 @@ class ChunkMatches(NamedTuple):
     the cache under that chunk's version: after a change, the chunks that did not change are
     not read again."""
 
-    # The chunk's bitmap of the matches (b"" for none).
-    bits: bytes
-    # Its first results meeting the filters, in the page's order, as ``_ENTRY_FORMATS``
+    # The chunk's first results meeting the filters, in the page's order, as ``_ENTRY_FORMATS``
     # packs them: the order's keys, then the id.
     results: bytes
     # Its facet counts within the matches (bitmaps.count_by_chunk): the page's add them up.
@@ -687,10 +685,11 @@ _ENTRY_FORMATS = {"relevance": struct.Struct(">fqq"), "newest": struct.Struct(">
 
 def _text_matches(query: CatalogueQuery, search_query: SearchQuery) -> TextMatches:
     """A text query's matches, chunk by chunk (exchange.bitmaps): those kept in the cache
-    under their chunk's version are read from it, the others computed in one statement
-    (``_chunk_matches``). After a change to the catalogue, only the chunks that changed are
-    read again: a publication among 100,000 listings reads the matches of a chunk of at
-    most 32,768, not all of them. Enough results are kept per chunk for ``query.page``."""
+    under their chunk's version are read from it, the others computed (``_chunk_matches``:
+    two statements, whatever the number of chunks). After a change to the catalogue, only
+    the chunks that changed are read again: a publication among 100,000 listings reads the
+    matches of a chunk of at most 32,768, not all of them. Enough results are kept per
+    chunk for ``query.page``."""
     depth = query.page * PAGE_SIZE if query.sort in _MATCH_ORDERS else 0
     versions = bitmaps.chunk_versions()
     digest = f"{query.cache_key()}:{query.sort}:{depth}"
@@ -707,7 +706,7 @@ def _text_matches(query: CatalogueQuery, search_query: SearchQuery) -> TextMatch
         )
         written = getattr(_request, "written", None)
         for chunk in missing:
-            parts[chunk] = computed.get(chunk, ChunkMatches(b"", b"", {}))
+            parts[chunk] = computed.get(chunk, ChunkMatches(b"", {}))
             if written is not None:  # with the page's other parts, once answered
                 written[keys[chunk]] = parts[chunk]
             else:
@@ -720,9 +719,11 @@ def _chunk_matches(
 ) -> dict[int, ChunkMatches]:
     """One statement on the catalogue's search entries (CatalogueEntry, narrow rows) for the
     matches in ``chunks`` (``every``: all the chunks there are): each match's id, date and
-    relevance are read once; then, per chunk, all the ids are gathered (for its bitmap) and
-    the first ``depth`` results meeting the filters, in the query's order. Ordered by
-    title, the results are ordered on the listings instead, and only the ids are read."""
+    relevance are read once; then, per chunk, all the ids are gathered and the first
+    ``depth`` results meeting the filters, in the query's order. Ordered by title, the
+    results are ordered on the listings instead, and only the ids are read. A second query
+    counts the facets within each chunk's matches, on the bitmaps: the ids, set in Python
+    as bits, go back as parameters, and are not kept."""
     entries = CatalogueEntry.objects.filter(vector=search_query)
     order = _MATCH_ORDERS.get(query.sort)
     columns = ["listing_id", "published_at"]
@@ -809,8 +810,8 @@ def _chunk_matches(
         else {}
     )
     return {
-        number: ChunkMatches(bits, results, counts.get(number, {}))
-        for number, (bits, results) in found.items()
+        number: ChunkMatches(results, counts.get(number, {}))
+        for number, (_, results) in found.items()
     }
 
 

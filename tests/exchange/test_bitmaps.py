@@ -120,9 +120,12 @@ def test_triggers_keep_the_bitmaps_exact_under_every_write(peru, argentina):
 def test_emptying_the_listing_table_empties_the_bitmaps(peru):
     factories.ListingFactory(institution=peru)
     assert _stored()
+    versions = bitmaps.chunk_versions()
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE exchange_listing CASCADE")
     assert _stored() == {}
+    # What was kept of the chunks is not read again.
+    assert bitmaps.chunk_versions()[0] != versions[0]
 
 
 @pytest.mark.django_db(transaction=True)
