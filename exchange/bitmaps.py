@@ -77,14 +77,15 @@ SELECT split_part(term, '=', 1), split_part(term, '=', 2), l.id / {CHUNK_BITS},
  GROUP BY 1, 2, 3;
 """  # noqa: S608 - constants only
 
+# Writers of the catalogue's derived tables first take one transaction-level lock, so they
+# change them one transaction at a time. Each statement takes its rows' locks in a fixed
+# order, but a transaction changing several listings (the daily expiry) takes them
+# statement by statement; without that lock, it and a publication could each hold a row the
+# other needs (a deadlock, one of them aborted). Publications are few; waiting is short.
+WRITERS_LOCK_SQL = "PERFORM pg_advisory_xact_lock(hashtext('exchange_listingbitmap'));"
+
 # The trigger function (one per operation, see Listing.Meta.triggers): the terms the row
 # gained get their bit set, those it lost cleared, in one statement.
-#
-# Writers of the bitmaps first take one transaction-level lock, so they change them one
-# transaction at a time. Each statement takes its rows' locks in a fixed order, but a
-# transaction changing several listings (the daily expiry) takes them statement by
-# statement; without that lock, it and a publication could each hold a row the other needs
-# (a deadlock, one of them aborted). Publications are few; waiting for one is short.
 SYNC_SQL = f"""
     IF TG_OP <> 'INSERT' THEN
         old_terms := exchange_listing_terms(OLD);
@@ -97,7 +98,7 @@ SYNC_SQL = f"""
     IF old_terms = new_terms THEN
         RETURN NULL;
     END IF;
-    PERFORM pg_advisory_xact_lock(hashtext('exchange_listingbitmap'));
+    {WRITERS_LOCK_SQL}
     INSERT INTO exchange_listingbitmap AS b (facet, value, chunk, bits)
     SELECT split_part(term, '=', 1), split_part(term, '=', 2), listing / {CHUNK_BITS},
            set_bit({ZEROS}, listing % {CHUNK_BITS}, bit)
@@ -120,31 +121,35 @@ SYNC_DECLARE = [
 ]
 
 
-# Each chunk's version (exchange.models.CatalogueChunk): a new number from one sequence
-# whenever a listing of the chunk that is or was published changes, so that what is kept of
-# a chunk (the matches of a text query) is computed again for that chunk only. Numbers come
-# from a sequence, which a rollback does not take back: a version is never given twice.
-CHUNK_SEQUENCE = "exchange_cataloguechunk_version"
+# Each chunk's version (exchange.models.CatalogueChunk): a new one whenever a listing of the
+# chunk that is or was published changes, so that what is kept of a chunk (a text query's
+# first results and facet counts there) is computed again for that chunk only. A version is
+# drawn at random from 2**53 numbers, not counted: a count would give the same numbers again
+# after a rollback, a restore or a database created anew, under which the cache may still
+# keep other rows' results; two random draws meet once in millions of years of changes
+# within the cache's ten minutes.
+NEW_VERSION_SQL = "floor(random() * 9007199254740992)::bigint"
 CHUNK_CHANGED_SQL = f"""
     IF TG_OP = 'DELETE' THEN
         listing := OLD.id;
     ELSE
         listing := NEW.id;
     END IF;
-    INSERT INTO exchange_cataloguechunk AS c (chunk, version)
-    VALUES (listing / {CHUNK_BITS}, nextval('{CHUNK_SEQUENCE}'))
+    {WRITERS_LOCK_SQL}
+    INSERT INTO exchange_cataloguechunk (chunk, version)
+    VALUES (listing / {CHUNK_BITS}, {NEW_VERSION_SQL})
     ON CONFLICT (chunk) DO UPDATE SET version = EXCLUDED.version;
     RETURN NULL;
 """  # noqa: S608 - constants only
 CHUNK_CHANGED_DECLARE = [("listing", "bigint")]
 
 # Every chunk emptied (the listings truncated).
-CHUNKS_EMPTIED_SQL = f"UPDATE exchange_cataloguechunk SET version = nextval('{CHUNK_SEQUENCE}');"  # noqa: S608
+CHUNKS_EMPTIED_SQL = f"UPDATE exchange_cataloguechunk SET version = {NEW_VERSION_SQL};"  # noqa: S608 - constants only
 
 # Every chunk changed (a rebuild, the migration that creates the versions).
 CHUNKS_REBUILT_SQL = f"""
-INSERT INTO exchange_cataloguechunk AS c (chunk, version)
-SELECT chunk, nextval('{CHUNK_SEQUENCE}')
+INSERT INTO exchange_cataloguechunk (chunk, version)
+SELECT chunk, {NEW_VERSION_SQL}
   FROM (SELECT listing_id / {CHUNK_BITS} FROM exchange_catalogueentry
         UNION SELECT chunk FROM exchange_listingbitmap
         UNION SELECT chunk FROM exchange_cataloguechunk) AS chunks (chunk)
@@ -153,17 +158,10 @@ ON CONFLICT (chunk) DO UPDATE SET version = EXCLUDED.version;
 
 
 def rebuild() -> None:
-    """Rebuild every bitmap from the listings (after a restore that skipped triggers).
-
-    The chunks' versions then jump far ahead: a restored database's sequence is back where
-    it was at the backup, and would give again versions under which the cache may still
-    keep what the database had become since."""
+    """Rebuild every bitmap from the listings (after a restore that skipped triggers), and
+    give every chunk a new version."""
     with connection.cursor() as cursor:
         cursor.execute(REBUILD_SQL)
-        cursor.execute(
-            f"SELECT setval('{CHUNK_SEQUENCE}', "
-            f"nextval('{CHUNK_SEQUENCE}') + 1 + (random() * 1e15)::bigint)"
-        )
         cursor.execute(CHUNKS_REBUILT_SQL)
 
 

@@ -1,6 +1,6 @@
 """The versions of the catalogue's chunks (exchange.models.CatalogueChunk): the table, the
-sequence they are drawn from, the triggers of Listing that renew them, and a version for
-every chunk already holding listings."""
+triggers of Listing that renew them (TRUNCATE included), and a version for every chunk
+already holding listings."""
 
 import pgtrigger.compiler
 import pgtrigger.migrations
@@ -26,9 +26,9 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "catalogue chunks",
             },
         ),
-        migrations.RunSQL(
-            f"CREATE SEQUENCE {bitmaps.CHUNK_SEQUENCE}",
-            f"DROP SEQUENCE {bitmaps.CHUNK_SEQUENCE}",
+        pgtrigger.migrations.RemoveTrigger(
+            model_name="listing",
+            name="listing_bitmaps_truncate",
         ),
         pgtrigger.migrations.AddTrigger(
             model_name="listing",
@@ -37,8 +37,8 @@ class Migration(migrations.Migration):
                 sql=pgtrigger.compiler.UpsertTriggerSql(
                     condition="WHEN (NEW.\"status\" = 'published')",
                     declare="DECLARE listing bigint;",
-                    func="\n    IF TG_OP = 'DELETE' THEN\n        listing := OLD.id;\n    ELSE\n        listing := NEW.id;\n    END IF;\n    INSERT INTO exchange_cataloguechunk AS c (chunk, version)\n    VALUES (listing / 32768, nextval('exchange_cataloguechunk_version'))\n    ON CONFLICT (chunk) DO UPDATE SET version = EXCLUDED.version;\n    RETURN NULL;\n",
-                    hash="eae3dbfb481c00fe144ce5373242e5a69d8582ee",
+                    func="\n    IF TG_OP = 'DELETE' THEN\n        listing := OLD.id;\n    ELSE\n        listing := NEW.id;\n    END IF;\n    PERFORM pg_advisory_xact_lock(hashtext('exchange_listingbitmap'));\n    INSERT INTO exchange_cataloguechunk (chunk, version)\n    VALUES (listing / 32768, floor(random() * 9007199254740992)::bigint)\n    ON CONFLICT (chunk) DO UPDATE SET version = EXCLUDED.version;\n    RETURN NULL;\n",
+                    hash="c29c8c9b52c135c3d01848a4cee5fff9dd64e572",
                     operation="INSERT",
                     pgid="pgtrigger_listing_catalogue_chunk_insert_f9fb3",
                     table="exchange_listing",
@@ -53,8 +53,8 @@ class Migration(migrations.Migration):
                 sql=pgtrigger.compiler.UpsertTriggerSql(
                     condition="WHEN (OLD.\"status\" = 'published' OR NEW.\"status\" = 'published')",
                     declare="DECLARE listing bigint;",
-                    func="\n    IF TG_OP = 'DELETE' THEN\n        listing := OLD.id;\n    ELSE\n        listing := NEW.id;\n    END IF;\n    INSERT INTO exchange_cataloguechunk AS c (chunk, version)\n    VALUES (listing / 32768, nextval('exchange_cataloguechunk_version'))\n    ON CONFLICT (chunk) DO UPDATE SET version = EXCLUDED.version;\n    RETURN NULL;\n",
-                    hash="2395021b9d344038760951cb170599a69151eabb",
+                    func="\n    IF TG_OP = 'DELETE' THEN\n        listing := OLD.id;\n    ELSE\n        listing := NEW.id;\n    END IF;\n    PERFORM pg_advisory_xact_lock(hashtext('exchange_listingbitmap'));\n    INSERT INTO exchange_cataloguechunk (chunk, version)\n    VALUES (listing / 32768, floor(random() * 9007199254740992)::bigint)\n    ON CONFLICT (chunk) DO UPDATE SET version = EXCLUDED.version;\n    RETURN NULL;\n",
+                    hash="ebbeb69da6c7407cdcc27ee9399c29473c63eac6",
                     operation="UPDATE",
                     pgid="pgtrigger_listing_catalogue_chunk_update_ed805",
                     table="exchange_listing",
@@ -69,10 +69,25 @@ class Migration(migrations.Migration):
                 sql=pgtrigger.compiler.UpsertTriggerSql(
                     condition="WHEN (OLD.\"status\" = 'published')",
                     declare="DECLARE listing bigint;",
-                    func="\n    IF TG_OP = 'DELETE' THEN\n        listing := OLD.id;\n    ELSE\n        listing := NEW.id;\n    END IF;\n    INSERT INTO exchange_cataloguechunk AS c (chunk, version)\n    VALUES (listing / 32768, nextval('exchange_cataloguechunk_version'))\n    ON CONFLICT (chunk) DO UPDATE SET version = EXCLUDED.version;\n    RETURN NULL;\n",
-                    hash="f302c14bf6bbe6f0b639ccd42cade0e5f87846ea",
+                    func="\n    IF TG_OP = 'DELETE' THEN\n        listing := OLD.id;\n    ELSE\n        listing := NEW.id;\n    END IF;\n    PERFORM pg_advisory_xact_lock(hashtext('exchange_listingbitmap'));\n    INSERT INTO exchange_cataloguechunk (chunk, version)\n    VALUES (listing / 32768, floor(random() * 9007199254740992)::bigint)\n    ON CONFLICT (chunk) DO UPDATE SET version = EXCLUDED.version;\n    RETURN NULL;\n",
+                    hash="393abbab0818328b6ccb817f7c9e6f9066a7993d",
                     operation="DELETE",
                     pgid="pgtrigger_listing_catalogue_chunk_delete_4e393",
+                    table="exchange_listing",
+                    when="AFTER",
+                ),
+            ),
+        ),
+        pgtrigger.migrations.AddTrigger(
+            model_name="listing",
+            trigger=pgtrigger.compiler.Trigger(
+                name="listing_bitmaps_truncate",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="DELETE FROM exchange_listingbitmap; UPDATE exchange_cataloguechunk SET version = floor(random() * 9007199254740992)::bigint; RETURN NULL;",
+                    hash="6f398eb708bc46d632af846f2455f38b80ebb5ee",
+                    level="STATEMENT",
+                    operation="TRUNCATE",
+                    pgid="pgtrigger_listing_bitmaps_truncate_28a5e",
                     table="exchange_listing",
                     when="AFTER",
                 ),
