@@ -214,11 +214,6 @@ def of_chunks(chunks: dict[int, bytes]) -> Bitmaps:
     )
 
 
-def of_list(ids: Sequence[int]) -> Bitmaps:
-    """Listing ids already read as bitmaps, sent as parameters."""
-    return of_chunks(chunks_of(ids))
-
-
 def of_filters(filters: dict[str, Iterable]) -> Bitmaps | None:
     """The published listings meeting every filter (any chosen value within a facet, every
     facet together), as bitmaps; None when no value is chosen. ``filters`` maps a facet to
@@ -256,7 +251,6 @@ def count(
     *,
     filters: dict[str, Iterable] | None = None,
     selections: dict[str, list[Bitmaps]] | None = None,
-    within: Bitmaps | None = None,
 ) -> Counts:
     """For each of ``facets``, how many published listings carry each of its values, among
     those matching every filter of *other* facets (any chosen value within a facet): the
@@ -264,11 +258,10 @@ def count(
 
     ``filters`` maps a facet to its chosen values; ``selections`` adds sets of listings to
     a facet's choice (the months of a date range and the listings of its partial months).
-    ``within`` narrows everything to a set of listings (a full-text match).
     """
     facets = list(facets)
     counts: Counts = {facet: {} for facet in facets}
-    for facet, value, _, n in _counted(facets, filters, selections, within, by_chunk=False):
+    for facet, value, _, n in _counted(facets, filters, selections, None, by_chunk=False):
         counts[facet][value] = n
     return counts
 
@@ -279,8 +272,8 @@ def count_by_chunk(
     filters: dict[str, Iterable] | None = None,
     within: Bitmaps,
 ) -> dict[int, Counts]:
-    """``count``'s counts within ``within``, chunk by chunk, for the chunks ``within``
-    holds (each chunk's counts add up to ``count``'s): what a text query keeps per chunk."""
+    """``count``'s counts among the listings of ``within`` only (a full-text match), chunk
+    by chunk, for the chunks ``within`` holds: what a text query keeps per chunk."""
     facets = list(facets)
     counts: dict[int, Counts] = {}
     for facet, value, chunk, n in _counted(facets, filters, None, within, by_chunk=True):

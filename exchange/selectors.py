@@ -13,7 +13,7 @@ import itertools
 import secrets
 import struct
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple, TypeVar
 
@@ -234,15 +234,26 @@ def catalogue_cached(key: str, compute: Callable[[], T]) -> T:
         if entry is not None and entry[0] == version:
             return entry[1]
         value = compute()
-        cache.set(entry_key, (version, value), CATALOGUE_CACHE_SECONDS)
+        _keep(entry_key, (version, value))
         return value
     entry = read[entry_key] if entry_key in read else cache.get(entry_key)
     if entry is not None and entry[0] == version:
         read[entry_key] = entry
         return entry[1]
     value = compute()
-    read[entry_key] = _request.written[entry_key] = (version, value)
+    read[entry_key] = (version, value)
+    _keep(entry_key, (version, value))
     return value
+
+
+def _keep(entry_key: str, entry: object) -> None:
+    """Write ``entry`` to the cache: within a request with its other writes, once it is
+    answered (``request_finished``); outside one at once."""
+    written = getattr(_request, "written", None)
+    if written is None:
+        cache.set(entry_key, entry, CATALOGUE_CACHE_SECONDS)
+    else:
+        written[entry_key] = entry
 
 
 def catalogue_prefetch(*keys: str) -> None:
@@ -543,6 +554,10 @@ class CatalogueQuery:
     sort: str = "newest"
     page: int = 1
 
+    def filters(self) -> dict[str, tuple]:
+        """The chosen values of each facet (none for a facet not filtered)."""
+        return {name: getattr(self, name) for name in FACETS}
+
     def cache_key(self) -> str:
         """A digest of the filters (not the page or sort, which leave facet counts alike)."""
         values = [f"{name}={','.join(map(str, sorted(getattr(self, name))))}" for name in FACETS]
@@ -630,18 +645,21 @@ def _facet_filter(query: CatalogueQuery) -> Q:
 
 @dataclass(frozen=True)
 class TextMatches:
-    """The published listings matching a text query, for a page: per chunk of the
-    catalogue, the facet counts within them and the first results meeting the facet
-    filters in the page's order (``ChunkMatches``)."""
+    """The published listings matching a text query, for a page, chunk by chunk of the
+    catalogue (exchange.bitmaps): each chunk's facet counts within them and its first
+    results meeting the facet filters, in the page's order."""
 
-    chunks: dict[int, ChunkMatches]
+    chunk_counts: list[bitmaps.Counts]
+    # Each chunk's first results, as ``_ENTRY_FORMATS`` packs them: the order's keys, then
+    # the id (none when ordered by title: the listings are ordered in SQL then).
+    chunk_results: list[bytes]
     sort: str
 
     def counts(self) -> bitmaps.Counts:
         """The facet counts within the matches: the chunks' added up."""
         counts: bitmaps.Counts = {facet: {} for facet in FACETS}
-        for part in self.chunks.values():
-            for facet, values in part.counts.items():
+        for chunk_counts in self.chunk_counts:
+            for facet, values in chunk_counts.items():
                 total = counts[facet]
                 for value, n in values.items():
                     total[value] = total.get(value, 0) + n
@@ -650,23 +668,9 @@ class TextMatches:
     def page_ids(self, page: int) -> list[int]:
         """The ids of the results of ``page``: the chunks' first results merged in order."""
         entry = _ENTRY_FORMATS[self.sort]
-        merged = heapq.merge(
-            *(entry.iter_unpack(part.results) for part in self.chunks.values()), reverse=True
-        )
+        merged = heapq.merge(*map(entry.iter_unpack, self.chunk_results), reverse=True)
         offset = (page - 1) * PAGE_SIZE
         return [values[-1] for values in itertools.islice(merged, offset, offset + PAGE_SIZE)]
-
-
-class ChunkMatches(NamedTuple):
-    """A text query's matches within one chunk of the catalogue (exchange.bitmaps), kept in
-    the cache under that chunk's version: after a change, the chunks that did not change are
-    not read again."""
-
-    # The chunk's first results meeting the filters, in the page's order, as ``_ENTRY_FORMATS``
-    # packs them: the order's keys, then the id.
-    results: bytes
-    # Its facet counts within the matches (bitmaps.count_by_chunk): the page's add them up.
-    counts: bitmaps.Counts
 
 
 # The order of a text query's results, on the columns of ``_text_matches``'s matches; each
@@ -684,46 +688,72 @@ _ENTRY_FORMATS = {"relevance": struct.Struct(">fqq"), "newest": struct.Struct(">
 
 
 def _text_matches(query: CatalogueQuery, search_query: SearchQuery) -> TextMatches:
-    """A text query's matches, chunk by chunk (exchange.bitmaps): those kept in the cache
-    under their chunk's version are read from it, the others computed (``_chunk_matches``:
-    two statements, whatever the number of chunks). After a change to the catalogue, only
-    the chunks that changed are read again: a publication among 100,000 listings reads the
-    matches of a chunk of at most 32,768, not all of them. Enough results are kept per
-    chunk for ``query.page``."""
-    depth = query.page * PAGE_SIZE if query.sort in _MATCH_ORDERS else 0
+    """A text query's matches, chunk by chunk of the catalogue (exchange.bitmaps): each
+    chunk's facet counts and first results are kept in the cache under the chunk's version,
+    read from it in one round trip, and those missing computed (``_chunk_matches``). After
+    a change to the catalogue, only the chunks that changed are read again: a publication
+    among 100,000 listings reads the matches of a chunk of at most 32,768, not all of them.
+    The counts are kept apart from the results, which depend on the order and the page too:
+    another order or page of the same query reads its results, not its counts, again."""
+    # Results for the pages up to ``query.page``, rounded up to a power of two: the pages of
+    # a query share a few entries, not one each.
+    depth = (1 << (query.page - 1).bit_length()) * PAGE_SIZE if query.sort in _MATCH_ORDERS else 0
     versions = bitmaps.chunk_versions()
-    digest = f"{query.cache_key()}:{query.sort}:{depth}"
-    keys = {
-        chunk: f"exchange:text:{CACHE_FORMAT}:{digest}:{chunk}:{version}"
+    filters_key = query.cache_key()
+    counts_keys = {
+        chunk: _entry_key(f"text-counts:{filters_key}:{chunk}:{version}")
         for chunk, version in versions.items()
     }
-    found = cache.get_many(list(keys.values())) if keys else {}
-    parts = {chunk: found[key] for chunk, key in keys.items() if key in found}
-    missing = [chunk for chunk in keys if chunk not in parts]
+    results_keys = {
+        chunk: _entry_key(f"text-results:{filters_key}:{query.sort}:{depth}:{chunk}:{version}")
+        for chunk, version in versions.items()
+        if depth
+    }
+    found = cache.get_many([*counts_keys.values(), *results_keys.values()]) if versions else {}
+    counts = {chunk: found[key] for chunk, key in counts_keys.items() if key in found}
+    results = {chunk: found[key] for chunk, key in results_keys.items() if key in found}
+    missing = [
+        chunk for chunk in versions if chunk not in counts or (depth and chunk not in results)
+    ]
     if missing:
         computed = _chunk_matches(
-            query, search_query, missing, depth, every=len(missing) == len(keys)
+            query,
+            search_query,
+            missing,
+            depth=depth,
+            every=len(missing) == len(versions),
+            counted=[chunk for chunk in missing if chunk not in counts],
         )
-        written = getattr(_request, "written", None)
-        for chunk in missing:
-            parts[chunk] = computed.get(chunk, ChunkMatches(b"", {}))
-            if written is not None:  # with the page's other parts, once answered
-                written[keys[chunk]] = parts[chunk]
-            else:
-                cache.set(keys[chunk], parts[chunk], CATALOGUE_CACHE_SECONDS)
-    return TextMatches(chunks=parts, sort=query.sort)
+        for chunk, (chunk_results, chunk_counts) in computed.items():
+            if chunk not in counts:
+                counts[chunk] = chunk_counts
+                _keep(counts_keys[chunk], chunk_counts)
+            if depth:
+                results[chunk] = chunk_results
+                _keep(results_keys[chunk], chunk_results)
+    return TextMatches(
+        chunk_counts=list(counts.values()), chunk_results=list(results.values()), sort=query.sort
+    )
 
 
 def _chunk_matches(
-    query: CatalogueQuery, search_query: SearchQuery, chunks: list[int], depth: int, every: bool
-) -> dict[int, ChunkMatches]:
+    query: CatalogueQuery,
+    search_query: SearchQuery,
+    chunks: list[int],
+    *,
+    depth: int,
+    every: bool,
+    counted: Collection[int] | None = None,
+) -> dict[int, tuple[bytes, bitmaps.Counts]]:
     """One statement on the catalogue's search entries (CatalogueEntry, narrow rows) for the
     matches in ``chunks`` (``every``: all the chunks there are): each match's id, date and
     relevance are read once; then, per chunk, all the ids are gathered and the first
     ``depth`` results meeting the filters, in the query's order. Ordered by title, the
     results are ordered on the listings instead, and only the ids are read. A second query
     counts the facets within each chunk's matches, on the bitmaps: the ids, set in Python
-    as bits, go back as parameters, and are not kept."""
+    as bits, go back as parameters, and are not kept; only ``counted`` are counted (all
+    chunks when None). Returns, per chunk asked for, its results (packed as
+    ``_ENTRY_FORMATS`` says) and its facet counts (empty when not counted)."""
     entries = CatalogueEntry.objects.filter(vector=search_query)
     order = _MATCH_ORDERS.get(query.sort)
     columns = ["listing_id", "published_at"]
@@ -731,7 +761,7 @@ def _chunk_matches(
         entries = entries.annotate(rank=SearchRank(F("head"), search_query))
         columns.append("rank")
     matches_sql, params = entries.values(*columns).query.sql_with_params()
-    chunk = bitmaps.CHUNK_BITS
+    chunk_bits = bitmaps.CHUNK_BITS
     params = list(params)
     if not every:
         # As ranges of ids, which the primary key's index reads: PostgreSQL then visits the
@@ -740,7 +770,7 @@ def _chunk_matches(
         ranges = []
         for _, run in itertools.groupby(enumerate(sorted(chunks)), lambda pair: pair[1] - pair[0]):
             numbers = [number for _, number in run]  # consecutive chunks: one range
-            ranges.append((numbers[0] * chunk, (numbers[-1] + 1) * chunk))
+            ranges.append((numbers[0] * chunk_bits, (numbers[-1] + 1) * chunk_bits))
         within = " OR ".join(["(listing_id >= %s AND listing_id < %s)"] * len(ranges))
         matches_sql = f"SELECT * FROM ({matches_sql}) AS e WHERE {within}"  # noqa: S608
         params += [bound for pair in ranges for bound in pair]
@@ -750,12 +780,12 @@ def _chunk_matches(
     selects = ["ids.ids"]
     if order is not None and depth:
         results = "matches"
-        filters = bitmaps.of_filters({name: getattr(query, name) for name in FACETS})
+        filters = bitmaps.of_filters(query.filters())
         if filters is not None:
             ctes.append(
                 f"results AS MATERIALIZED (SELECT m.* FROM matches m JOIN ({filters[0]}) "  # noqa: S608
-                f"AS f (chunk, bits) ON f.chunk = m.id / {chunk} "
-                f"AND get_bit(f.bits, (m.id %% {chunk})::int) = 1)"
+                f"AS f (chunk, bits) ON f.chunk = m.id / {chunk_bits} "
+                f"AND get_bit(f.bits, (m.id %% {chunk_bits})::int) = 1)"
             )
             params += filters[1]
             results = "results"
@@ -763,14 +793,14 @@ def _chunk_matches(
         # matches of "agua potable" at 100,000 listings took 3.3 ms more.
         selects.append(
             f"(SELECT string_agg({_ENTRY_SQL[query.sort]}, ''::bytea ORDER BY {order}) "  # noqa: S608
-            f"FROM (SELECT * FROM {results} WHERE id / {chunk} = c.chunk "
+            f"FROM (SELECT * FROM {results} WHERE id / {chunk_bits} = c.chunk "
             f"ORDER BY {order} LIMIT {int(depth)}) AS first)"
         )
     else:
         selects.append("NULL")
     # Every match's id, by chunk, in one pass.
     ctes.append(
-        f"ids (chunk, ids) AS (SELECT id / {chunk}, string_agg(int8send(id), ''::bytea) "  # noqa: S608
+        f"ids (chunk, ids) AS (SELECT id / {chunk_bits}, string_agg(int8send(id), ''::bytea) "  # noqa: S608
         "FROM matches GROUP BY 1)"
     )
     sql = (
@@ -784,7 +814,9 @@ def _chunk_matches(
         # the primary key and test each (7.4 ms for its 1,697 rows at 100,000 listings) over
         # intersecting the two indexes (2 ms). Plain index scans are off for this statement
         # alone: set and reset around it, in the same round trip and the same transaction
-        # (an error takes the setting back with the rest).
+        # (an error takes the setting back with the rest). Several statements in one
+        # execute need Django's client-side binding of parameters (its default; the tests
+        # run this path, and would fail under server-side binding).
         sql = f"SET enable_indexscan = off; {sql}; RESET enable_indexscan"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -799,20 +831,17 @@ def _chunk_matches(
         for number, ids, results in rows
     }
     # The facet counts of the chunks holding matches, in one query on the bitmaps.
-    bits = {number: bits for number, (bits, _) in found.items() if bits}
+    bits = {
+        number: bits
+        for number, (bits, _) in found.items()
+        if bits and (counted is None or number in counted)
+    }
     counts = (
-        bitmaps.count_by_chunk(
-            FACETS,
-            filters={name: getattr(query, name) for name in FACETS},
-            within=bitmaps.of_chunks(bits),
-        )
+        bitmaps.count_by_chunk(FACETS, filters=query.filters(), within=bitmaps.of_chunks(bits))
         if bits
         else {}
     )
-    return {
-        number: ChunkMatches(results, counts.get(number, {}))
-        for number, (_, results) in found.items()
-    }
+    return {number: (results, counts.get(number, {})) for number, (_, results) in found.items()}
 
 
 def _unpacked(packed: bytes | None) -> array.array:
@@ -833,7 +862,7 @@ def _facet_counts(query: CatalogueQuery, matches: TextMatches | None) -> dict[st
     if matches is not None:
         counts = matches.counts()
     else:
-        counts = bitmaps.count(FACETS, filters={name: getattr(query, name) for name in FACETS})
+        counts = bitmaps.count(FACETS, filters=query.filters())
     for name in ("country", "focus_area", "sdg"):
         counts[name] = {int(value): n for value, n in counts[name].items()}
     return counts

@@ -291,7 +291,9 @@ def test_empty_state(client, db):
 
 
 @pytest.mark.parametrize("rows", [1, 30])
-def test_query_count_is_constant(client, peru, django_assert_num_queries, rows):
+def test_query_count_is_constant(
+    client, peru, django_assert_num_queries, django_capture_on_commit_callbacks, rows
+):
     from exchange import selectors
 
     factories.ListingFactory.create_batch(rows, institution=peru)
@@ -307,8 +309,8 @@ def test_query_count_is_constant(client, peru, django_assert_num_queries, rows):
         response = client.get(URL, params)
     assert response.context["page"].total == rows
     # Another order of the same filters: its own first results of each chunk (the versions,
-    # the matches ranked and counted), then the page's rows.
-    with django_assert_num_queries(4):
+    # the matches ranked; their counts are kept), then the page's rows.
+    with django_assert_num_queries(3):
         client.get(URL, {**params, "sort": "relevance"})
     # By title the results are ordered in SQL, and the counts are kept: one query.
     with django_assert_num_queries(1):
@@ -316,11 +318,14 @@ def test_query_count_is_constant(client, peru, django_assert_num_queries, rows):
     # Without a text query: the facet counts, then the page.
     with django_assert_num_queries(2):
         client.get(URL, {"country": "PER"})
-    # A change that leaves every chunk's listings as they were (an institution renamed):
-    # the matches and their counts are read from the cache, the page again.
-    selectors.catalogue_changed()
+    # A change that leaves every chunk's listings as they were, an institution renamed: the
+    # matches and their counts are read from the cache, the page's rows again.
+    peru.name = "Agencia Peruana de Cooperación Internacional (APCI)"
+    with django_capture_on_commit_callbacks(execute=True):
+        peru.save()
     with django_assert_num_queries(2):
-        client.get(URL, params)
+        response = client.get(URL, params)
+    assert {row.institution for row in response.context["page"].listings} == {peru.name}
     # A listing changed: its chunk's matches are read again.
     Listing.objects.filter(pk=Listing.objects.first().pk).update(modality="bilateral")
     selectors.catalogue_changed()
@@ -433,26 +438,33 @@ def test_the_matches_of_some_chunks_are_those_of_all_read_for_them(peru):
     for each what reading every chunk gives: its first results and its facet counts."""
     from exchange import bitmaps, search, selectors
 
+    pks = {}
     for chunk in (0, 1, 2, 4):
         for n in range(3):
-            factories.ListingFactory(
+            listing = factories.ListingFactory(
                 pk=chunk * bitmaps.CHUNK_BITS + 10 + n,
                 institution=peru,
                 title=f"Agua potable {chunk} {n}",
                 relations__sdgs=[6 if n else 16],
             )
-    for sort, filters in [("relevance", {}), ("newest", {"sdg": (6,)}), ("title", {})]:
+            pks.setdefault(chunk, []).append(listing.pk)
+    for sort, filters, depth in [("relevance", {}, 20), ("newest", {"sdg": (6,)}, 20)]:
         query = selectors.CatalogueQuery(q="agua potable", sort=sort, page=1, **filters)
         every = selectors._chunk_matches(
-            query, search.search_query(query.q), [0, 1, 2, 4], 20, every=True
+            query, search.search_query(query.q), [0, 1, 2, 4], depth=depth, every=True
         )
-        assert set(every) == {0, 1, 2, 4}
-        offers = 2 if filters else 3  # two of each chunk's three are under SDG 6
-        assert all(part.counts["kind"] == {"offer": offers} for part in every.values()), sort
-        assert bool(every[0].results) == (sort != "title")
+        entry = selectors._ENTRY_FORMATS[sort]
+        for chunk, (results, counts) in every.items():
+            # Each chunk's own results, in the order asked for, and its own counts.
+            shown = [values[-1] for values in entry.iter_unpack(results)]
+            expected = pks[chunk][1:] if filters else pks[chunk]
+            assert sorted(shown) == sorted(expected), (sort, chunk)
+            assert counts["kind"] == {"offer": len(expected)}, (sort, chunk)
+            # SDGs are counted under the other facets' filters, not their own.
+            assert counts["sdg"] == {"6": 2, "16": 1}, (sort, chunk)
         for some in ([0, 2], [1, 2], [4], [2, 4, 0]):
             read = selectors._chunk_matches(
-                query, search.search_query(query.q), some, 20, every=False
+                query, search.search_query(query.q), some, depth=depth, every=False
             )
             assert read == {chunk: every[chunk] for chunk in some}, (sort, some)
 
