@@ -82,6 +82,9 @@ SELECT split_part(term, '=', 1), split_part(term, '=', 2), l.id / {CHUNK_BITS},
 # order, but a transaction changing several listings (the daily expiry) takes them
 # statement by statement; without that lock, it and a publication could each hold a row the
 # other needs (a deadlock, one of them aborted). Publications are few; waiting is short.
+# The chunks' trigger takes it at every change of a listing in the catalogue, before the
+# search entries' trigger writes (PostgreSQL fires a row's triggers in the order of their
+# names: listing_bitmaps_*, listing_catalogue_chunk_*, listing_catalogue_entry_*).
 WRITERS_LOCK_SQL = "PERFORM pg_advisory_xact_lock(hashtext('exchange_listingbitmap'));"
 
 # The trigger function (one per operation, see Listing.Meta.triggers): the terms the row
