@@ -441,3 +441,21 @@ def test_counts_by_chunk_equal_a_plain_reading_of_each_chunk(peru, argentina):
         shown = bitmaps.count_by_chunk(["sdg", "country", "kind"], filters=filters, within=within)
         assert shown == expected, filters
         assert set(shown) == {0, 1, 3} or filters
+
+
+def test_the_chunk_trigger_takes_the_writers_lock_before_the_search_entries_are_written():
+    """PostgreSQL fires a row's triggers in the order of their names: the bitmaps' and the
+    chunks' triggers (which take the catalogue writers' lock) before the search entries'
+    (which does not), for every operation."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'exchange_listing'::regclass "
+            "AND tgname LIKE 'pgtrigger_listing_%%_update_%%' ORDER BY tgname"
+        )
+        names = [name for (name,) in cursor.fetchall()]
+    order = [
+        next(i for i, name in enumerate(names) if name.startswith(f"pgtrigger_listing_{part}_"))
+        for part in ("bitmaps", "catalogue_chunk", "catalogue_entry")
+    ]
+    assert order == sorted(order)
+    assert "pg_advisory_xact_lock" in bitmaps.CHUNK_CHANGED_SQL
