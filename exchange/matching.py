@@ -22,7 +22,7 @@ from django.db import connection
 from django.urls import reverse
 
 from cooperanet.lookups import array_literal
-from exchange import bitmaps, search, selectors
+from exchange import bitmaps, caching, search, selectors
 from exchange.models import Listing
 from exchange.regions import regions_of
 from exchange.search import CONFIGS
@@ -102,13 +102,13 @@ def matches_for(listing: Listing, *, limit: int = 10) -> list[Match]:
     """
     if not listing.focus_area_ids and not listing.sdg_numbers:
         return []
-    return selectors.catalogue_cached(
+    return caching.catalogue_cached(
         matches_key(listing.pk, limit), lambda: _matches(listing, limit)
     )
 
 
 def matches_key(pk: int, limit: int = 10) -> str:
-    """The key of a listing's matches in ``selectors.catalogue_cached``."""
+    """The key of a listing's matches in ``caching.catalogue_cached``."""
     return f"match-list:{pk}:{limit}"
 
 

@@ -1,6 +1,7 @@
 """The reads of the exchange that matter: visibility, the catalogue and its facets, listing
 pages, similar listings, dashboards and country profiles. Statistics and matches live in
-``exchange.statistics`` and ``exchange.matching``."""
+``exchange.statistics`` and ``exchange.matching``; what of them is kept in the cache, and
+until when, in ``exchange.caching``."""
 
 from __future__ import annotations
 
@@ -13,11 +14,10 @@ import itertools
 import secrets
 import struct
 import sys
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple
 
-from asgiref.local import Local
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
 from django.core.cache import cache
@@ -40,7 +40,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Country, Institution, User
 from accounts.rules import is_mission_liaison, is_secretariat, is_staff_reader
 from cooperanet.lookups import array_literal
-from exchange import bitmaps, search
+from exchange import bitmaps, caching, search
 from exchange.models import (
     SDG,
     CatalogueEntry,
@@ -58,63 +58,7 @@ from exchange.rules import acts_for_an_institution
 from exchange.text import fold
 
 Status = Listing.Status
-T = TypeVar("T")
 PAGE_SIZE = 20
-CATALOGUE_CACHE_SECONDS = 600
-REFERENCE_CACHE_SECONDS = 24 * 3600
-# Part of the keys of everything pickled into the cache here (the reference data, pages,
-# counts, matches): change it when one of those classes changes shape, so that a deployment
-# never reads back what the code before it pickled.
-CACHE_FORMAT = 3
-VERSION_KEY = "exchange:catalogue-version"
-REFERENCE_VERSION_KEY = "exchange:reference-version"
-
-# Within a request, the cache is spoken to as few times as a page needs:
-# - the two versions below are read once: a catalogue page asks for them up to five times
-#   (each cached part, the reference data);
-# - what ``catalogue_cached`` read or computed is kept (``read``), and a page may read all
-#   its parts, with the versions, in one round trip first (``catalogue_prefetch``);
-# - what it computed is written in one round trip when the request has finished
-#   (``written``): after the answer has gone, where a WSGI server sends ``request_finished``.
-# Set up and dropped by ``request_started``/``request_finished`` (exchange.signals); outside
-# a request (tasks, commands) every read and write goes to the cache at once.
-_request = Local()
-
-
-def request_started() -> None:
-    _request.versions = {}
-    _request.read = {}
-    _request.written = {}
-
-
-def request_finished() -> None:
-    written = getattr(_request, "written", None)
-    _request.versions = _request.read = _request.written = None
-    if len(written or ()) == 1:
-        cache.set(*written.popitem(), CATALOGUE_CACHE_SECONDS)  # a set_many costs more
-    elif written:
-        cache.set_many(written, CATALOGUE_CACHE_SECONDS)
-
-
-def _version(key: str, initial: Callable[[], object]) -> object:
-    versions = getattr(_request, "versions", None)
-    if versions is None:
-        return cache.get_or_set(key, initial, None)
-    if key not in versions:
-        if not versions:
-            # Both at the first read of the request: a page needs both.
-            versions.update(cache.get_many([VERSION_KEY, REFERENCE_VERSION_KEY]))
-        if key not in versions:  # never set (a new cache): set now
-            versions[key] = cache.get_or_set(key, initial, None)
-    return versions[key]
-
-
-def _version_changed(key: str, value: object) -> None:
-    versions = getattr(_request, "versions", None)
-    if versions is not None:
-        versions[key] = value
-
-
 # --- Reference data, cached ------------------------------------------------------------------
 
 
@@ -179,10 +123,10 @@ def reference() -> Reference:
     """Countries, focus areas and SDGs: three small tables, read once and kept in the cache
     (and in this process) until one of them changes (see exchange.signals)."""
     # A random version (not a counter) so that a flushed cache never meets an old memo.
-    version = _version(REFERENCE_VERSION_KEY, lambda: secrets.token_hex(8))
+    version = caching.version(caching.REFERENCE_VERSION_KEY, lambda: secrets.token_hex(8))
     if _memo.get("version") == version:
         return _memo["reference"]
-    cached = cache.get(f"exchange:reference:{CACHE_FORMAT}:{version}")
+    cached = cache.get(f"exchange:reference:{caching.CACHE_FORMAT}:{version}")
     if cached is None:
         cached = Reference(
             countries={c.pk: c for c in Country.objects.all()},
@@ -191,90 +135,13 @@ def reference() -> Reference:
         )
         # Expiring, so that the entries of older versions go (and, under Redis' memory
         # limit, may be evicted: this is read again on a miss).
-        cache.set(f"exchange:reference:{CACHE_FORMAT}:{version}", cached, REFERENCE_CACHE_SECONDS)
+        cache.set(
+            f"exchange:reference:{caching.CACHE_FORMAT}:{version}",
+            cached,
+            caching.REFERENCE_CACHE_SECONDS,
+        )
     _memo.update(version=version, reference=cached)
     return cached
-
-
-def reference_changed() -> None:
-    version = secrets.token_hex(8)
-    cache.set(REFERENCE_VERSION_KEY, version, None)
-    _version_changed(REFERENCE_VERSION_KEY, version)
-    catalogue_changed()
-
-
-def catalogue_changed() -> None:
-    """Invalidate what `catalogue_cached` keeps: called whenever what the catalogue shows
-    changes."""
-    try:
-        version = cache.incr(VERSION_KEY)
-    except ValueError:
-        version = 1
-        cache.set(VERSION_KEY, version, None)
-    _version_changed(VERSION_KEY, version)
-
-
-def catalogue_version() -> int:
-    return _version(VERSION_KEY, lambda: 1)
-
-
-def catalogue_cached(key: str, compute: Callable[[], T]) -> T:
-    """``compute()``, kept in the cache under ``key`` until the catalogue changes (and at most
-    CATALOGUE_CACHE_SECONDS): what everybody reads of the published catalogue (pages, counts,
-    matches, statistics, public API pages) is computed once per change, not per request.
-
-    Each part is kept with the catalogue version it was computed at, under a key that does
-    not name the version: a page can then read the version and its parts in one round trip
-    (``catalogue_prefetch``), and a part of an older version is computed again."""
-    entry_key = _entry_key(key)
-    version = catalogue_version()
-    read = getattr(_request, "read", None)
-    if read is None:
-        entry = cache.get(entry_key)
-        if entry is not None and entry[0] == version:
-            return entry[1]
-        value = compute()
-        _keep(entry_key, (version, value))
-        return value
-    entry = read[entry_key] if entry_key in read else cache.get(entry_key)
-    if entry is not None and entry[0] == version:
-        read[entry_key] = entry
-        return entry[1]
-    value = compute()
-    read[entry_key] = (version, value)
-    _keep(entry_key, (version, value))
-    return value
-
-
-def _keep(entry_key: str, entry: object) -> None:
-    """Write ``entry`` to the cache: within a request with its other writes, once it is
-    answered (``request_finished``); outside one at once."""
-    written = getattr(_request, "written", None)
-    if written is None:
-        cache.set(entry_key, entry, CATALOGUE_CACHE_SECONDS)
-    else:
-        written[entry_key] = entry
-
-
-def catalogue_prefetch(*keys: str) -> None:
-    """Read what ``catalogue_cached`` keeps under ``keys`` in one round trip to the cache,
-    with the versions when the request has not read them yet: for a page that knows the
-    parts it will ask for (a catalogue page: its results, facet counts and filter column; a
-    listing's page: the listing and its matches; the statistics). Only within a request."""
-    read = getattr(_request, "read", None)
-    if read is None:
-        return
-    versions = _request.versions
-    version_keys = [] if versions else [VERSION_KEY, REFERENCE_VERSION_KEY]
-    wanted = [entry_key for entry_key in map(_entry_key, keys) if entry_key not in read]
-    found = cache.get_many([*version_keys, *wanted])
-    versions.update((key, found[key]) for key in version_keys if key in found)
-    for entry_key in wanted:
-        read[entry_key] = found.get(entry_key)
-
-
-def _entry_key(key: str) -> str:
-    return f"exchange:catalogue:{CACHE_FORMAT}:{key}"
 
 
 # --- Visibility ------------------------------------------------------------------------------
@@ -308,7 +175,7 @@ def count_visible(user: User, listings: QuerySet[Listing], *, key: str) -> int:
     published ones counted once per change of the catalogue (``key`` names the filters), the
     few others (a publisher's own drafts) live. At 100,000 listings a COUNT of the published
     ones is most of the time of an API page."""
-    published = catalogue_cached(
+    published = caching.catalogue_cached(
         f"count:{key}", lambda: listings.filter(status=Status.PUBLISHED).count()
     )
     if sees_only_published(user):
@@ -331,7 +198,7 @@ def listing_for_page(user: User, pk: int) -> Listing | None:
     What a visitor who is not signed in sees is the same for all of them, and is kept until
     the catalogue changes (its documents and revisions change it too, exchange.signals)."""
     if sees_only_published(user):
-        return catalogue_cached(listing_key(pk), lambda: _listing_for_page(user, pk))
+        return caching.catalogue_cached(listing_key(pk), lambda: _listing_for_page(user, pk))
     return _listing_for_page(user, pk)
 
 
@@ -701,11 +568,13 @@ def _text_matches(query: CatalogueQuery, search_query: SearchQuery) -> TextMatch
     versions = bitmaps.chunk_versions()
     filters_key = query.cache_key()
     counts_keys = {
-        chunk: _entry_key(f"text-counts:{filters_key}:{chunk}:{version}")
+        chunk: caching.entry_key(f"text-counts:{filters_key}:{chunk}:{version}")
         for chunk, version in versions.items()
     }
     results_keys = {
-        chunk: _entry_key(f"text-results:{filters_key}:{query.sort}:{depth}:{chunk}:{version}")
+        chunk: caching.entry_key(
+            f"text-results:{filters_key}:{query.sort}:{depth}:{chunk}:{version}"
+        )
         for chunk, version in versions.items()
         if depth
     }
@@ -727,10 +596,10 @@ def _text_matches(query: CatalogueQuery, search_query: SearchQuery) -> TextMatch
         for chunk, (chunk_results, chunk_counts) in computed.items():
             if chunk not in counts:
                 counts[chunk] = chunk_counts
-                _keep(counts_keys[chunk], chunk_counts)
+                caching.keep(counts_keys[chunk], chunk_counts)
             if depth:
                 results[chunk] = chunk_results
-                _keep(results_keys[chunk], chunk_results)
+                caching.keep(results_keys[chunk], chunk_results)
     return TextMatches(
         chunk_counts=list(counts.values()), chunk_results=list(results.values()), sort=query.sort
     )
@@ -877,8 +746,8 @@ def catalogue(query: CatalogueQuery, *also: str) -> CataloguePage:
     caller will read with ``catalogue_cached``: all are read from the cache at once.
     """
     page_key = f"page:{query.cache_key()}:{query.sort}:{query.page}"
-    catalogue_prefetch(page_key, _facets_key(query), *also)
-    return catalogue_cached(page_key, lambda: _catalogue_page(query))
+    caching.catalogue_prefetch(page_key, _facets_key(query), *also)
+    return caching.catalogue_cached(page_key, lambda: _catalogue_page(query))
 
 
 def _facets_key(query: CatalogueQuery) -> str:
@@ -910,7 +779,7 @@ def _catalogue_page(query: CatalogueQuery) -> CataloguePage:
     matches = functools.cache(
         lambda: _text_matches(query, search_query) if search_query is not None else None
     )
-    facets = catalogue_cached(_facets_key(query), lambda: _facet_counts(query, matches()))
+    facets = caching.catalogue_cached(_facets_key(query), lambda: _facet_counts(query, matches()))
     kinds = facets["kind"]
     total = sum(n for kind, n in kinds.items() if not query.kind or kind in query.kind)
     ranked = search_query is not None and query.sort == "relevance"

@@ -6,7 +6,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.models import Country, Institution
-from exchange import selectors
+from exchange import caching
 from exchange.models import SDG, FocusArea, Listing, ListingDocument, ListingRevision
 
 
@@ -14,7 +14,7 @@ from exchange.models import SDG, FocusArea, Listing, ListingDocument, ListingRev
 @receiver([post_save, post_delete], sender=FocusArea)
 @receiver([post_save, post_delete], sender=SDG)
 def _reference_changed(**kwargs) -> None:
-    transaction.on_commit(selectors.reference_changed)
+    transaction.on_commit(caching.reference_changed)
 
 
 @receiver([post_save, post_delete], sender=Listing)
@@ -25,14 +25,14 @@ def _reference_changed(**kwargs) -> None:
 @receiver([post_save, post_delete], sender=ListingDocument)
 @receiver([post_save, post_delete], sender=ListingRevision)
 def _listing_changed(**kwargs) -> None:
-    transaction.on_commit(selectors.catalogue_changed)
+    transaction.on_commit(caching.catalogue_changed)
 
 
 @receiver(request_started)
 def _request_started(**kwargs) -> None:
-    selectors.request_started()
+    caching.request_started()
 
 
 @receiver(request_finished)
 def _request_finished(**kwargs) -> None:
-    selectors.request_finished()
+    caching.request_finished()

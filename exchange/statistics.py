@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 
 from exchange import bitmaps
 from exchange.bitmaps import Bitmaps
+from exchange.caching import catalogue_cached
 from exchange.models import Listing
-from exchange.selectors import catalogue_cached, reference
+from exchange.selectors import reference
 
 
 class Row(NamedTuple):
@@ -145,7 +146,7 @@ def _counts(since: datetime.date | None, until: datetime.date | None) -> dict:
 
 
 def cache_key(since: datetime.date | None, until: datetime.date | None) -> str:
-    """The key of the counts of a date range in ``selectors.catalogue_cached``."""
+    """The key of the counts of a date range in ``caching.catalogue_cached``."""
     return f"statistics:{since}:{until}"
 
 

@@ -22,7 +22,16 @@ from rules.contrib.views import permission_required
 
 from accounts.forms import add_service_errors
 from accounts.models import Country
-from exchange import exports, imports, matching, selectors, services, statistics, tabular
+from exchange import (
+    caching,
+    exports,
+    imports,
+    matching,
+    selectors,
+    services,
+    statistics,
+    tabular,
+)
 from exchange.forms import (
     CatalogueForm,
     ConnectionStatusForm,
@@ -120,7 +129,7 @@ def _cards(page: selectors.CataloguePage, ref: selectors.Reference) -> list[dict
 def _facets_html(page: selectors.CataloguePage, ref: selectors.Reference) -> str:
     """The filter column, rendered once per filters, language and catalogue version: it is
     most of the page's template work and changes only when the catalogue does."""
-    html = selectors.catalogue_cached(
+    html = caching.catalogue_cached(
         _filter_column_key(page.query),
         lambda: render_to_string("exchange/_facets.html", {"facets": _facet_options(page, ref)}),
     )
@@ -174,7 +183,7 @@ def _facet_options(page: selectors.CataloguePage, ref: selectors.Reference) -> l
 
 def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # A visitor's page reads the listing and its matches from the cache: in one round trip.
-    selectors.catalogue_prefetch(selectors.listing_key(pk), matching.matches_key(pk))
+    caching.catalogue_prefetch(selectors.listing_key(pk), matching.matches_key(pk))
     listing = _listing(request, pk)
     user = request.user
     ref = selectors.reference()
@@ -560,7 +569,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
     invalid = bool(request.GET.get("since") and not since) or bool(
         request.GET.get("until") and not until
     )
-    selectors.catalogue_prefetch(statistics.cache_key(since, until))
+    caching.catalogue_prefetch(statistics.cache_key(since, until))
     return render(
         request,
         "exchange/statistics.html",

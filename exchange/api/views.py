@@ -26,7 +26,7 @@ from rest_framework.reverse import reverse
 
 from accounts.models import Country
 from cooperanet.api import FileDownloadNegotiation
-from exchange import exports, iati, selectors, services, statistics
+from exchange import caching, exports, iati, selectors, services, statistics
 from exchange.api import serializers as api
 from exchange.api.filters import ListingFilter
 from exchange.models import SDG, FocusArea, Listing, ListingRevision
@@ -80,7 +80,7 @@ class ListingViewSet(
         if not selectors.sees_only_published(request.user):
             return super().list(request, *args, **kwargs)
         key = f"api:{translation.get_language()}:{request.build_absolute_uri()}"
-        data = selectors.catalogue_cached(
+        data = caching.catalogue_cached(
             hashlib.sha256(key.encode()).hexdigest(),
             lambda: super(ListingViewSet, self).list(request, *args, **kwargs).data,
         )

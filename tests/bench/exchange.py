@@ -230,7 +230,7 @@ def measure_size(size: int) -> dict[str, tuple[float, float]]:
     _setup(size)
     from django.test import Client
 
-    from exchange import selectors
+    from exchange import caching
     from exchange.models import Listing
 
     _load(size)
@@ -253,7 +253,7 @@ def measure_size(size: int) -> dict[str, tuple[float, float]]:
         """A real change to a published listing (its triggers run), as a publication,
         revision or withdrawal makes, then what the services call after one."""
         Listing.objects.filter(pk=changed.pk).update(modality=next(modalities))
-        selectors.catalogue_changed()
+        caching.catalogue_changed()
 
     pages = {
         # A filter mix that fills a page of 20 at both sizes, so that both render alike.

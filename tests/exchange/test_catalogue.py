@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from exchange import caching
 from exchange.models import Listing
 from tests import factories
 
@@ -328,7 +329,7 @@ def test_query_count_is_constant(
     assert {row.institution for row in response.context["page"].listings} == {peru.name}
     # A listing changed: its chunk's matches are read again.
     Listing.objects.filter(pk=Listing.objects.first().pk).update(modality="bilateral")
-    selectors.catalogue_changed()
+    caching.catalogue_changed()
     with django_assert_num_queries(4):
         client.get(URL, params)
 
@@ -391,7 +392,7 @@ def test_text_query_pages_equal_a_plain_reading(client, peru, argentina, partner
                     ):
                         for number in numbers:
                             sdg_counts[number] = sdg_counts.get(number, 0) + 1
-                    selectors.catalogue_changed()
+                    caching.catalogue_changed()
                     shown = client.get(URL, {**params, "sort": sort, "page": page}).context["page"]
                     case = (params, sort, page)
                     # A page past the last shows the last.
@@ -418,7 +419,7 @@ def test_text_query_pages_equal_a_plain_reading(client, peru, argentina, partner
     Listing.objects.filter(pk=draft.pk).update(
         title="Agua potable", status="published", published_at=published[1].published_at
     )
-    selectors.catalogue_changed()
+    caching.catalogue_changed()
     with CaptureQueriesContext(connection) as captured:
         client.get(URL, {"q": "agua potable", "sort": "relevance"})
     read = [q["sql"] for q in captured.captured_queries if "exchange_catalogueentry" in q["sql"]]
@@ -582,30 +583,30 @@ def test_a_request_reads_the_catalogue_versions_once(client, monkeypatch):
     reads = []
     get_many = cache.get_many
     monkeypatch.setattr(cache, "get_many", lambda keys: reads.append(keys) or get_many(keys))
-    version = selectors.catalogue_version()
-    selectors.request_started()
+    version = caching.catalogue_version()
+    caching.request_started()
     try:
-        assert selectors.catalogue_version() == version
+        assert caching.catalogue_version() == version
         selectors.reference()
-        selectors.catalogue_cached("test", lambda: 1)
+        caching.catalogue_cached("test", lambda: 1)
         assert len(reads) == 1
-        selectors.catalogue_changed()
-        assert selectors.catalogue_version() == version + 1
+        caching.catalogue_changed()
+        assert caching.catalogue_version() == version + 1
     finally:
-        selectors.request_finished()
-    cache.incr(selectors.VERSION_KEY)  # a change made by another process
-    assert selectors.catalogue_version() == version + 2
+        caching.request_finished()
+    cache.incr(caching.VERSION_KEY)  # a change made by another process
+    assert caching.catalogue_version() == version + 2
     assert len(reads) == 1
     # The page's requests open and close the memo (exchange.signals): the versions (the
     # catalogue's filters are read with the reference data), then the page's parts
     # (catalogue_prefetch); the statistics read their part with the versions.
     client.get(reverse("exchange:catalogue"))
     assert len(reads) == 3
-    assert reads[1] == [selectors.VERSION_KEY, selectors.REFERENCE_VERSION_KEY]
+    assert reads[1] == [caching.VERSION_KEY, caching.REFERENCE_VERSION_KEY]
     client.get(reverse("exchange:statistics"))
     assert len(reads) == 4
-    assert reads[3][:2] == [selectors.VERSION_KEY, selectors.REFERENCE_VERSION_KEY]
-    assert selectors._request.versions is None
+    assert reads[3][:2] == [caching.VERSION_KEY, caching.REFERENCE_VERSION_KEY]
+    assert caching._request.versions is None
 
 
 def _cache_calls(monkeypatch) -> list[tuple[str, object]]:
@@ -640,13 +641,12 @@ def test_a_page_speaks_to_the_cache_in_few_round_trips(
 ):
     """Cold (just after a change), a page reads all its cached parts at once, and writes what
     it computed at once when the request has finished; warm, it only reads."""
-    from exchange import selectors
 
     factories.ListingFactory.create_batch(2, institution=peru)
     assert client.get(url).status_code == 200  # the reference data read and kept
     calls = _cache_calls(monkeypatch)
-    selectors.catalogue_changed()
-    version = selectors.catalogue_version()
+    caching.catalogue_changed()
+    version = caching.catalogue_version()
     calls.clear()
     assert client.get(url).status_code == 200
     assert [name for name, _keys in calls] == [*reads, write], calls
@@ -665,30 +665,27 @@ def test_a_page_speaks_to_the_cache_in_few_round_trips(
 def test_a_part_of_an_older_version_is_computed_again():
     from django.core.cache import cache
 
-    from exchange import selectors
-
-    selectors.catalogue_changed()
-    assert selectors.catalogue_cached("part", lambda: [1, 2]) == [1, 2]
-    key = selectors._entry_key("part")
-    assert key == f"exchange:catalogue:{selectors.CACHE_FORMAT}:part"
-    assert cache.get(key) == (selectors.catalogue_version(), [1, 2])
-    assert selectors.catalogue_cached("part", lambda: [3]) == [1, 2]
-    selectors.catalogue_changed()
-    assert selectors.catalogue_cached("part", lambda: [3]) == [3]
-    selectors.request_started()
+    caching.catalogue_changed()
+    assert caching.catalogue_cached("part", lambda: [1, 2]) == [1, 2]
+    key = caching.entry_key("part")
+    assert key == f"exchange:catalogue:{caching.CACHE_FORMAT}:part"
+    assert cache.get(key) == (caching.catalogue_version(), [1, 2])
+    assert caching.catalogue_cached("part", lambda: [3]) == [1, 2]
+    caching.catalogue_changed()
+    assert caching.catalogue_cached("part", lambda: [3]) == [3]
+    caching.request_started()
     try:
-        selectors.catalogue_prefetch("part")
-        assert selectors.catalogue_cached("part", lambda: [4]) == [3]
-        selectors.catalogue_changed()
-        assert selectors.catalogue_cached("part", lambda: [5]) == [5]
+        caching.catalogue_prefetch("part")
+        assert caching.catalogue_cached("part", lambda: [4]) == [3]
+        caching.catalogue_changed()
+        assert caching.catalogue_cached("part", lambda: [5]) == [5]
     finally:
-        selectors.request_finished()
-    assert cache.get(key) == (selectors.catalogue_version(), [5])
-    selectors.catalogue_prefetch("part")  # nothing to do outside a request
+        caching.request_finished()
+    assert cache.get(key) == (caching.catalogue_version(), [5])
+    caching.catalogue_prefetch("part")  # nothing to do outside a request
 
 
 def test_a_listing_page_reads_the_listing_and_its_matches_at_once(client, peru, monkeypatch):
-    from exchange import selectors
 
     need = factories.ListingFactory(institution=peru, kind="need", relations__sdgs=[6])
     factories.ListingFactory(
@@ -697,18 +694,18 @@ def test_a_listing_page_reads_the_listing_and_its_matches_at_once(client, peru, 
     )
     assert client.get(need.get_absolute_url()).status_code == 200
     calls = _cache_calls(monkeypatch)
-    selectors.catalogue_changed()
+    caching.catalogue_changed()
     calls.clear()
     page = client.get(need.get_absolute_url())
     assert len(page.context["matches"]) == 1
     parts = [
-        selectors._entry_key(f"listing:{need.pk}"),
-        selectors._entry_key(f"match-list:{need.pk}:10"),
+        caching.entry_key(f"listing:{need.pk}"),
+        caching.entry_key(f"match-list:{need.pk}:10"),
     ]
     # The versions with the listing and its matches, its description (kept by its text),
     # then the two parts written when the request has finished.
     assert [name for name, _keys in calls] == ["get_many", "get", "set_many"], calls
-    assert calls[0][1] == [selectors.VERSION_KEY, selectors.REFERENCE_VERSION_KEY, *parts]
+    assert calls[0][1] == [caching.VERSION_KEY, caching.REFERENCE_VERSION_KEY, *parts]
     assert sorted(calls[2][1]) == parts
 
 
@@ -738,7 +735,7 @@ def test_a_page_of_results_is_compiled_once_and_reads_the_rows_of_now(client, pe
     first = factories.ListingFactory(institution=peru, relations__sdgs=[6])
     assert _titles(client.get(URL, {"sdg": "6"})) == [first.title]
     second = factories.ListingFactory(institution=peru, relations__sdgs=[6])
-    selectors.catalogue_changed()  # as on commit
+    caching.catalogue_changed()  # as on commit
     assert set(_titles(client.get(URL, {"sdg": "6"}))) == {first.title, second.title}
     info = selectors._rows_statement.cache_info()
     assert (info.misses, info.hits) == (1, 1)

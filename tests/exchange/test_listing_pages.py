@@ -14,7 +14,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from exchange import services
+from exchange import caching, services
 from exchange.models import Connection, Listing, ListingDocument, ListingRevision
 from tests import factories
 
@@ -209,7 +209,7 @@ class TestVisibility:
     def test_a_description_is_rendered_once_per_text(
         self, client, peru, focal_point, draft_data, monkeypatch, django_capture_on_commit_callbacks
     ):
-        from exchange import selectors, text
+        from exchange import text
 
         rendered = []
 
@@ -225,7 +225,7 @@ class TestVisibility:
             in client.get(listing.get_absolute_url()).content.decode()
         )
         # A change elsewhere in the catalogue does not render the same text again.
-        selectors.catalogue_changed()
+        caching.catalogue_changed()
         client.force_login(focal_point)
         assert (
             "Agua <strong>potable</strong>."
@@ -256,9 +256,8 @@ class TestVisibility:
         # its documents; then the matches: the bitmaps of the listing's terms, the
         # institution's own listings (never matched), the scores of the best candidates with
         # what the page shows of them.
-        from exchange import selectors
 
-        selectors.catalogue_changed()
+        caching.catalogue_changed()
         with django_assert_num_queries(5):
             response = client.get(listing.get_absolute_url())
         assert len(response.context["matches"]) == len(response.context["documents"]) == documents
@@ -267,12 +266,11 @@ class TestVisibility:
         self, client, peru, argentina, django_assert_num_queries
     ):
         """A listing with no file reads none: whether it has any comes with the listing."""
-        from exchange import selectors
 
         listing = factories.ListingFactory(institution=peru)
         factories.ListingFactory(institution=argentina, kind="need")
         client.get(listing.get_absolute_url())
-        selectors.catalogue_changed()
+        caching.catalogue_changed()
         # The listing, then the matches (bitmaps, the institution's own listings, scores).
         with django_assert_num_queries(4):
             response = client.get(listing.get_absolute_url())

@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from exchange import caching
 from exchange.demo import snapshot
 from exchange.models import Listing
 from exchange.statistics import statistics
@@ -106,14 +107,13 @@ def test_unknown_table_is_404(client, db):
 @pytest.mark.parametrize("rows", [1, 20])
 def test_query_count(client, peru, django_assert_num_queries, rows):
     factories.ListingFactory.create_batch(rows, institution=peru)
-    from exchange import selectors
 
     client.get(URL)
     # Counts cached until the catalogue changes.
     with django_assert_num_queries(0):
         response = client.get(URL)
     assert response.context["stats"].listings == rows
-    selectors.catalogue_changed()
+    caching.catalogue_changed()
     # The four tables in one query on the catalogue's bitmaps.
     with django_assert_num_queries(1):
         client.get(URL)

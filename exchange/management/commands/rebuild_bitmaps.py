@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
-from exchange import bitmaps, search, selectors
+from exchange import bitmaps, caching, search
 from exchange.models import CatalogueEntry, ListingBitmap
 
 
@@ -17,7 +17,7 @@ class Command(BaseCommand):
             bitmaps.rebuild()
             with connection.cursor() as cursor:
                 cursor.execute(search.ENTRY_REBUILD_SQL)
-        transaction.on_commit(selectors.catalogue_changed)
+        transaction.on_commit(caching.catalogue_changed)
         self.stdout.write(
             f"{ListingBitmap.objects.count()} bitmap rows and "
             f"{CatalogueEntry.objects.count()} search entries rebuilt."
