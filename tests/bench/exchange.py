@@ -22,7 +22,8 @@ full one of 32,768, the most a change makes a text query read again.
 The sizes are measured in turns (1,000, 100,000, 1,000, …; ``REPEATS`` rounds) and each
 figure is the median of its rounds: on a shared machine a slow minute then falls on both
 sizes, not on one of them (single rounds put pages that run no SQL at all 1.7 times apart;
-with 3 rounds they still came 1.3 times apart, hence 5).
+with 3 rounds they still came 1.3 times apart; with 5, a cold page's ratios still moved by
+0.3 between runs of the same code, hence 9: about 2.5 minutes).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import time
 from urllib.parse import urlsplit, urlunsplit
 
 RUNS = 15
-REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
+REPEATS = int(os.environ.get("BENCH_REPEATS", "9"))
 SIZES = (1_000, 100_000)
 INSTITUTIONS = 2_000
 
