@@ -38,6 +38,18 @@ def _form(**values):
     return data
 
 
+def _field_values(instance) -> dict | None:
+    """The values of an instance's loaded fields (None for no instance)."""
+    if instance is None:
+        return None
+    deferred = instance.get_deferred_fields()
+    return {
+        field.attname: getattr(instance, field.attname)
+        for field in instance._meta.concrete_fields
+        if field.attname not in deferred
+    }
+
+
 class TestVisibility:
     def test_draft_is_404_to_others(self, client, peru, other_focal_point, partner):
         draft = factories.ListingFactory(institution=peru, status="draft")
@@ -261,6 +273,51 @@ class TestVisibility:
         with django_assert_num_queries(5):
             response = client.get(listing.get_absolute_url())
         assert len(response.context["matches"]) == len(response.context["documents"]) == documents
+
+    def test_the_listing_is_read_as_the_orm_reads_it(
+        self, peru, argentina, focal_point, other_focal_point, draft_data, django_assert_num_queries
+    ):
+        """The page's listing, read from a statement compiled once for visitors (and built
+        each time for others), is the instance the ORM's select_related makes: same fields,
+        its institution and country with it, its search fields left out."""
+        from django.contrib.auth.models import AnonymousUser
+
+        from exchange import selectors
+
+        published = factories.ListingFactory(institution=peru, beneficiary_regions=["caribbean"])
+        draft = services.listing_create(by=focal_point, kind="offer", data=draft_data())
+        no_country = factories.ListingFactory(institution=argentina, country=None)
+        assert no_country.country_id is None  # the country is optional
+        services.listing_update(listing=published, by=focal_point, data=draft_data(title="Nuevo"))
+        selectors._published_listing_statement.cache_clear()
+        visitor = AnonymousUser()
+        for user, listing, visible in [
+            (visitor, published, True),
+            (visitor, no_country, True),
+            (visitor, draft, False),
+            (other_focal_point, draft, False),
+            (focal_point, draft, True),
+            (focal_point, published, True),
+        ]:
+            read = selectors._listing_for_page(user, listing.pk)
+            if not visible:
+                assert read is None
+                continue
+            expected = (
+                Listing.objects.select_related("institution", "country")
+                .defer(*selectors.SEARCH_FIELDS)
+                .get(pk=listing.pk)
+            )
+            with django_assert_num_queries(0):  # the institution and country came with it
+                assert _field_values(read) == _field_values(expected)
+                assert _field_values(read.institution) == _field_values(expected.institution)
+                assert _field_values(read.country) == _field_values(expected.country)
+            assert read.get_deferred_fields() == set(selectors.SEARCH_FIELDS)
+            assert not read._state.adding
+            assert read.has_pending_revision is (listing == published)
+            assert read.has_documents is False
+        info = selectors._published_listing_statement.cache_info()
+        assert (info.misses, info.hits) == (1, 2)
 
     def test_query_count_without_documents(
         self, client, peru, argentina, django_assert_num_queries
