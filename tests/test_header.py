@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import pytest
 from django.urls import reverse
 
@@ -12,7 +14,37 @@ pytestmark = pytest.mark.django_db
 def _header(client, language: str) -> str:
     client.cookies["django_language"] = language
     page = client.get(reverse("exchange:statistics")).content.decode()
-    return page[page.index('<header class="site-header">') : page.index("</header>")]
+    header = page[page.index('<header class="site-header">') : page.index("</header>") + 9]
+    assert _unclosed(header) == []
+    # The language form holds its choice, the page to come back to and the CSRF token.
+    start = header.index('<form class="language"')
+    form = header[start : header.index("</form>", start)]
+    assert 'name="language"' in form
+    assert 'name="next"' in form
+    assert 'name="csrfmiddlewaretoken"' in form
+    return header
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag not in {"input", "meta", "link", "br", "img"}:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag) -> None:
+        assert self.open[-1:] == [tag], (self.open, tag)
+        self.open.pop()
+
+
+def _unclosed(html: str) -> list[str]:
+    """The tags ``html`` leaves open (each closed tag must close the last one opened): the
+    header is written in pieces kept apart, one of which closes what another opened."""
+    parser = _Tags()
+    parser.feed(html)
+    return parser.open
 
 
 def test_a_visitor_header_follows_the_language_page_after_page(client):
@@ -30,7 +62,6 @@ def test_a_visitor_header_follows_the_language_page_after_page(client):
         assert f'<a href="{reverse("account_login")}">{sign_in}</a>' in header
         assert option in header
         assert header.count("selected") == 1
-        assert 'name="csrfmiddlewaretoken"' in header
 
 
 def test_a_signed_in_person_sees_their_own_links_after_a_visitor(client, focal_point):
@@ -42,3 +73,15 @@ def test_a_signed_in_person_sees_their_own_links_after_a_visitor(client, focal_p
     assert f'<a href="{reverse("accounts:dashboard")}">Panel</a>' in header
     assert "Cerrar sesión" in header
     assert "Iniciar sesión" not in header
+
+
+def test_the_skip_link_and_footer_follow_the_language(client):
+    for language, skip, footer in [
+        ("es", "Saltar al contenido", "la Red Interamericana de Cooperación"),
+        ("fr", "Aller au contenu", "le Réseau interaméricain de coopération"),
+        ("es", "Saltar al contenido", "la Red Interamericana de Cooperación"),
+    ]:
+        client.cookies["django_language"] = language
+        page = client.get(reverse("exchange:statistics")).content.decode()
+        assert skip in page
+        assert footer in page
