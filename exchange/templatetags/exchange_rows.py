@@ -15,8 +15,10 @@ an ``int``, or a string already escaped and marked safe, ``conditional_escape``)
 from __future__ import annotations
 
 from html import escape
+from urllib.parse import urlencode
 
 from django import template
+from django.http import QueryDict
 from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 from django.utils import dateformat, formats, timezone
@@ -28,6 +30,7 @@ from django.utils.translation import ngettext
 from accounts.models import Country
 from exchange.matching import Match
 from exchange.models import SDG, FocusArea, Listing, listing_paths, path_parts
+from exchange.selectors import CataloguePage
 from exchange.statistics import Table
 
 register = template.Library()
@@ -93,6 +96,58 @@ def facet_fieldsets(facets: list[dict]) -> SafeString:
             f"<fieldset><legend>{escape(str(facet['title']))}</legend><ul>{options}</ul></fieldset>"
         )
     return mark_safe("".join(fieldsets))  # noqa: S308 - every value escaped above
+
+
+def _with_page(query: QueryDict, page: int | None) -> str:
+    """``query`` with its page number set to ``page`` (removed for None), as Django's
+    ``{% querystring page=… %}`` writes it: the three links and two page links of a catalogue
+    page took 0.3 ms as template tags (each copies the query deeply)."""
+    pairs: list[tuple[str, object]] = []
+    for key, values in query.lists():
+        if key != "page":
+            pairs.extend((key, value) for value in values)
+        elif page is not None:
+            pairs.append((key, page))
+            page = None
+    if page is not None:
+        pairs.append(("page", page))
+    return f"?{urlencode(pairs)}" if pairs or query else ""
+
+
+@register.simple_tag
+def catalogue_downloads(query: QueryDict) -> SafeString:
+    """The links downloading the results in each export format, with the page's filters."""
+    prefix, suffix = path_parts("exchange:catalogue_export", "fmt", "xqz")
+    filters = escape(_with_page(query, None))
+    links = " · ".join(
+        f'<a href="{escape(prefix)}{fmt}{escape(suffix)}{filters}" download>{label}</a>'
+        for fmt, label in (("csv", "CSV"), ("xlsx", "XLSX"), ("json", "JSON"))
+    )
+    return mark_safe(f'<p class="downloads">{escape(_("Download:"))} {links}</p>')  # noqa: S308
+
+
+@register.simple_tag
+def catalogue_pagination(page: CataloguePage, query: QueryDict) -> SafeString:
+    """The links to the previous and next pages of results (htmx swaps the results)."""
+    if page.pages <= 1:
+        return mark_safe("")
+
+    def link(number: int, rel: str, label: str) -> str:
+        target = escape(_with_page(query, number))
+        return (
+            f'<a href="{target}" rel="{rel}" hx-get="{target}" hx-target="#catalogue-body" '
+            f'hx-push-url="true">{escape(label)}</a>'
+        )
+
+    position = _("Page %(number)s of %(total)s") % {"number": page.page, "total": page.pages}
+    parts = [
+        link(page.page - 1, "prev", _("Previous")) if page.has_previous else "",
+        f"<span>{escape(position)}</span>",
+        link(page.page + 1, "next", _("Next")) if page.has_next else "",
+    ]
+    return mark_safe(  # noqa: S308 - every value escaped above
+        f'<nav class="pagination" aria-label="{escape(_("Pages"))}">{"".join(parts)}</nav>'
+    )
 
 
 @register.simple_tag
