@@ -281,7 +281,8 @@ def _published_listing_statement() -> tuple[str, tuple]:
 
 def _listing_of_row(row: tuple) -> Listing:
     """The instances ``select_related`` would have made of a row of ``_listing_statement``
-    (no converters to apply: the database driver gives these columns' Python values)."""
+    (no converters to apply: the database driver gives these columns' Python values, which
+    a test checks)."""
     instances = []
     start = 0
     for model, _prefix, fields in _PAGE_MODELS:
@@ -292,7 +293,8 @@ def _listing_of_row(row: tuple) -> Listing:
         else:
             attnames = [field.attname for field in fields]
             instances.append(model.from_db(connection.alias, attnames, values))
-    listing, listing.institution, listing.country = instances
+    listing, institution, country = instances
+    listing.institution, listing.country = institution, country
     listing.has_pending_revision, listing.has_documents = row[start:]
     return listing
 

@@ -318,6 +318,11 @@ class TestVisibility:
             assert read.has_documents is False
         info = selectors._published_listing_statement.cache_info()
         assert (info.misses, info.hits) == (1, 2)
+        # The row is made into instances without the ORM's converters: it must need none.
+        rows = Listing.objects.values_list(*selectors._PAGE_COLUMNS[:-2])
+        compiler = rows.query.get_compiler(using="default")
+        compiler.setup_query()
+        assert compiler.get_converters([column for column, _sql, _alias in compiler.select]) == {}
 
     def test_query_count_without_documents(
         self, client, peru, argentina, django_assert_num_queries
