@@ -7,8 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Country, Institution
 from accounts.rules import is_secretariat
+from exchange.catalogue import FACETS, SORTS, CatalogueQuery
 from exchange.models import SDG, Connection, FocusArea, Listing, ListingRevision
-from exchange.selectors import FACETS, SORTS, CatalogueQuery, public_institutions, reference
+from exchange.selectors import public_institutions, reference
 
 
 class ListingForm(forms.Form):

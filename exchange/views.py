@@ -32,6 +32,7 @@ from exchange import (
     statistics,
     tabular,
 )
+from exchange import catalogue as published  # the view below is named catalogue
 from exchange.forms import (
     CatalogueForm,
     ConnectionStatusForm,
@@ -74,7 +75,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     """The published catalogue: facets, text search, sorting, pages. htmx swaps the results."""
     form = CatalogueForm(request.GET)
     query, ignored = form.to_query(request.GET)
-    page = selectors.catalogue(query, _filter_column_key(query))
+    page = published.catalogue(query, _filter_column_key(query))
     ref = selectors.reference()
     context = {
         "page": page,
@@ -87,7 +88,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _cards(page: selectors.CataloguePage, ref: selectors.Reference) -> list[dict]:
+def _cards(page: published.CataloguePage, ref: selectors.Reference) -> list[dict]:
     """What each result shows, as plain values in the active language, with the words of a
     text query highlighted. The template reads a dict key in one step, where each attribute,
     property or method of a model instance costs it several lookups: 20 results took 4.7 ms
@@ -126,7 +127,7 @@ def _cards(page: selectors.CataloguePage, ref: selectors.Reference) -> list[dict
     return cards
 
 
-def _facets_html(page: selectors.CataloguePage, ref: selectors.Reference) -> str:
+def _facets_html(page: published.CataloguePage, ref: selectors.Reference) -> str:
     """The filter column, rendered once per filters, language and catalogue version: it is
     most of the page's template work and changes only when the catalogue does."""
     html = caching.catalogue_cached(
@@ -136,11 +137,11 @@ def _facets_html(page: selectors.CataloguePage, ref: selectors.Reference) -> str
     return mark_safe(html)  # noqa: S308 - rendered by our own autoescaping template
 
 
-def _filter_column_key(query: selectors.CatalogueQuery) -> str:
+def _filter_column_key(query: published.CatalogueQuery) -> str:
     return f"facets-html:{query.cache_key()}:{translation.get_language()}"
 
 
-def _facet_options(page: selectors.CataloguePage, ref: selectors.Reference) -> list[dict]:
+def _facet_options(page: published.CataloguePage, ref: selectors.Reference) -> list[dict]:
     """Each facet's values with labels, counts and whether chosen, for the filter form."""
     query = page.query
     names = ref.names()
@@ -612,7 +613,7 @@ def _export(request: HttpRequest, listings, fmt: str) -> HttpResponse:
 def catalogue_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The catalogue's listings under the page's filters, all pages, as CSV, XLSX or JSON."""
     query, _ignored = CatalogueForm(request.GET).to_query(request.GET)
-    return _export(request, selectors.catalogue_listings(query), fmt)
+    return _export(request, published.catalogue_listings(query), fmt)
 
 
 @login_required

@@ -1,5 +1,6 @@
 """The catalogue's filters for the API. The values are validated here (an unknown code is a 400
-naming the parameter); the filtering itself is the catalogue's, ``selectors.filter_listings``."""
+naming the parameter); the filtering itself is the catalogue's,
+``exchange.catalogue.filter_listings``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 
-from exchange import selectors
+from exchange import catalogue, selectors
 from exchange.models import Listing
 
 
@@ -90,7 +91,7 @@ class ListingFilter(filters.FilterSet):
         data = self.form.cleaned_data
         countries = ref.country_by_iso3()
         areas = ref.focus_area_by_slug()
-        query = selectors.CatalogueQuery(
+        query = catalogue.CatalogueQuery(
             country=tuple(countries[code].pk for code in data.get("country") or ()),
             focus_area=tuple(areas[slug].pk for slug in data.get("focus_area") or ()),
             sdg=tuple(int(number) for number in data.get("sdg") or ()),
@@ -100,4 +101,4 @@ class ListingFilter(filters.FilterSet):
             publisher_type=tuple(data.get("publisher_type") or ()),
             q=(data.get("q") or "").strip(),
         )
-        return selectors.filter_listings(queryset, query)
+        return catalogue.filter_listings(queryset, query)

@@ -28,9 +28,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Country
+from exchange.catalogue import CataloguePage
 from exchange.matching import Match
 from exchange.models import SDG, FocusArea, Listing, listing_paths, path_parts
-from exchange.selectors import CataloguePage
 from exchange.statistics import Table
 
 register = template.Library()

@@ -338,7 +338,7 @@ def test_query_count_is_constant(
 
 def test_text_query_pages_equal_a_plain_reading(client, peru, argentina, partner):
     """A text query's page is built from its matches read once per chunk of the catalogue
-    (``selectors._text_matches``), the chunks' results merged: under every sort, page and
+    (``exchange.catalogue._text_matches``), the chunks' results merged: under every sort, page and
     filter mix it shows the listings, total and facet counts that filtering, searching and
     ordering the listings directly gives; and still does after listings of one chunk changed,
     when that chunk alone is read again and the others come from the cache."""
@@ -347,7 +347,8 @@ def test_text_query_pages_equal_a_plain_reading(client, peru, argentina, partner
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from exchange import bitmaps, selectors
+    from exchange import bitmaps
+    from exchange import catalogue as exchange_catalogue  # the fixture is named catalogue
 
     rng = random.Random(11)  # noqa: S311 - a fixed sample, not a secret
     listings = []
@@ -381,17 +382,19 @@ def test_text_query_pages_equal_a_plain_reading(client, peru, argentina, partner
                 filters = {**filters, "kind": ("offer",)}
             for sort in ("relevance", "newest", "title"):
                 for page in (1, 2):
-                    query = selectors.CatalogueQuery(q=params["q"], sort=sort, page=page, **filters)
-                    expected = list(
-                        selectors.catalogue_listings(query).values_list("pk", flat=True)
+                    query = exchange_catalogue.CatalogueQuery(
+                        q=params["q"], sort=sort, page=page, **filters
                     )
-                    unfiltered_sdg = selectors.CatalogueQuery(
+                    expected = list(
+                        exchange_catalogue.catalogue_listings(query).values_list("pk", flat=True)
+                    )
+                    unfiltered_sdg = exchange_catalogue.CatalogueQuery(
                         q=params["q"], **{k: v for k, v in filters.items() if k != "sdg"}
                     )
                     sdg_counts: dict[int, int] = {}
-                    for numbers in selectors.catalogue_listings(unfiltered_sdg).values_list(
-                        "sdg_numbers", flat=True
-                    ):
+                    for numbers in exchange_catalogue.catalogue_listings(
+                        unfiltered_sdg
+                    ).values_list("sdg_numbers", flat=True):
                         for number in numbers:
                             sdg_counts[number] = sdg_counts.get(number, 0) + 1
                     caching.catalogue_changed()
@@ -439,7 +442,8 @@ def test_text_query_pages_equal_a_plain_reading(client, peru, argentina, partner
 def test_the_matches_of_some_chunks_are_those_of_all_read_for_them(peru):
     """``_chunk_matches`` for some chunks (ranges of ids, consecutive chunks together) gives
     for each what reading every chunk gives: its first results and its facet counts."""
-    from exchange import bitmaps, search, selectors
+    from exchange import bitmaps, search
+    from exchange import catalogue as exchange_catalogue  # the fixture is named catalogue
 
     pks = {}
     for chunk in (0, 1, 2, 4):
@@ -452,11 +456,11 @@ def test_the_matches_of_some_chunks_are_those_of_all_read_for_them(peru):
             )
             pks.setdefault(chunk, []).append(listing.pk)
     for sort, filters, depth in [("relevance", {}, 20), ("newest", {"sdg": (6,)}, 20)]:
-        query = selectors.CatalogueQuery(q="agua potable", sort=sort, page=1, **filters)
-        every = selectors._chunk_matches(
+        query = exchange_catalogue.CatalogueQuery(q="agua potable", sort=sort, page=1, **filters)
+        every = exchange_catalogue._chunk_matches(
             query, search.search_query(query.q), [0, 1, 2, 4], depth=depth, every=True
         )
-        entry = selectors._ENTRY_FORMATS[sort]
+        entry = exchange_catalogue._ENTRY_FORMATS[sort]
         for chunk, (results, counts) in every.items():
             # Each chunk's own results, in the order asked for, and its own counts.
             shown = [values[-1] for values in entry.iter_unpack(results)]
@@ -466,7 +470,7 @@ def test_the_matches_of_some_chunks_are_those_of_all_read_for_them(peru):
             # SDGs are counted under the other facets' filters, not their own.
             assert counts["sdg"] == {"6": 2, "16": 1}, (sort, chunk)
         for some in ([0, 2], [1, 2], [4], [2, 4, 0]):
-            read = selectors._chunk_matches(
+            read = exchange_catalogue._chunk_matches(
                 query, search.search_query(query.q), some, depth=depth, every=False
             )
             assert read == {chunk: every[chunk] for chunk in some}, (sort, some)
@@ -731,20 +735,20 @@ def test_download_and_page_links_keep_the_filters(client, peru):
 def test_a_page_of_results_is_compiled_once_and_reads_the_rows_of_now(client, peru):
     """The SQL of a page of results is compiled once per query and process; its rows are
     read afresh after every change."""
-    from exchange import selectors
+    from exchange import catalogue as exchange_catalogue  # the fixture is named catalogue
 
-    selectors._rows_statement.cache_clear()
+    exchange_catalogue._rows_statement.cache_clear()
     first = factories.ListingFactory(institution=peru, relations__sdgs=[6])
     assert _titles(client.get(URL, {"sdg": "6"})) == [first.title]
     second = factories.ListingFactory(institution=peru, relations__sdgs=[6])
     caching.catalogue_changed()  # as on commit
     assert set(_titles(client.get(URL, {"sdg": "6"}))) == {first.title, second.title}
-    info = selectors._rows_statement.cache_info()
+    info = exchange_catalogue._rows_statement.cache_info()
     assert (info.misses, info.hits) == (1, 1)
     # Found by text, the rows are read by their ids: one statement for every text query.
     assert _titles(client.get(URL, {"q": first.title, "sort": "newest"}))[0] == first.title
     assert _titles(client.get(URL, {"q": second.title, "sort": "newest"}))[0] == second.title
-    info = selectors._rows_statement.cache_info()
+    info = exchange_catalogue._rows_statement.cache_info()
     assert (info.misses, info.hits) == (2, 2)
 
 

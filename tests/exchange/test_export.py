@@ -13,7 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from exchange import exports, imports, selectors
+from exchange import catalogue, exports, imports, selectors
 from exchange.models import Listing
 from tests import factories
 
@@ -162,7 +162,7 @@ def test_query_count_is_constant(peru, django_assert_num_queries, fmt):
 
 def test_the_catalogue_export_is_the_filtered_view_on_all_pages(client, peru, argentina):
     factories.ListingFactory.create_batch(
-        selectors.PAGE_SIZE + 3, institution=peru, relations__focus_areas=["other"]
+        catalogue.PAGE_SIZE + 3, institution=peru, relations__focus_areas=["other"]
     )
     factories.ListingFactory(institution=argentina)
     factories.ListingFactory(institution=peru, status="draft")
@@ -171,7 +171,7 @@ def test_the_catalogue_export_is_the_filtered_view_on_all_pages(client, peru, ar
     )
     assert response["Content-Disposition"].startswith('attachment; filename="cooperanet-listings-')
     rows = csv_rows(b"".join(response.streaming_content))
-    assert len(rows) == selectors.PAGE_SIZE + 3
+    assert len(rows) == catalogue.PAGE_SIZE + 3
     assert {row["country"] for row in rows} == {"PER"}
     assert {row["status"] for row in rows} == {"published"}
     page = client.get(reverse("exchange:catalogue"), {"country": "PER", "page": 2})

@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from exchange import search, selectors, services
+from exchange import catalogue, search, services
 from exchange.models import CatalogueEntry, Listing
 from tests import factories
 
@@ -130,8 +130,8 @@ def test_relevance_weighs_title_then_summary_over_every_match(client, peru):
     second = client.get(URL, {"q": "agua potable", "page": 2}).context["page"]
     assert [row.pk for row in second.listings] == [listing.pk for listing in description_only[18:]]
     # The export of the catalogue keeps the same order (search.rank on the listings).
-    query = selectors.CatalogueQuery(q="agua potable", sort="relevance")
-    exported = list(selectors.catalogue_listings(query).values_list("pk", flat=True))
+    query = catalogue.CatalogueQuery(q="agua potable", sort="relevance")
+    exported = list(catalogue.catalogue_listings(query).values_list("pk", flat=True))
     assert exported == [row.pk for row in (*page.listings, *second.listings)]
 
 
