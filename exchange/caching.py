@@ -1,8 +1,9 @@
 """What the exchange keeps in the cache of its published catalogue: each part kept until the
 catalogue changes (``catalogue_cached``), the versions that say when it did, and, within a
 request, as few round trips to the cache as a page needs (``catalogue_prefetch``, writes
-deferred to ``request_finished``). The catalogue's reads themselves are in
-``exchange.selectors``."""
+deferred to ``request_finished``). The reads themselves are in ``exchange.catalogue`` (the
+catalogue's pages), ``exchange.selectors`` (a listing's page, the reference data),
+``exchange.statistics`` and ``exchange.matching``."""
 
 from __future__ import annotations
 

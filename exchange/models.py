@@ -436,7 +436,7 @@ class CatalogueChunk(models.Model):
     """The version of one chunk of the published catalogue (the listings of ids
     ``chunk * CHUNK_BITS`` to ``(chunk + 1) * CHUNK_BITS - 1``, exchange.bitmaps): a new
     number whenever one of them that is or was published changes, written by the triggers
-    of Listing only. What is kept per chunk (a text query's matches, exchange.selectors) is
+    of Listing only. What is kept per chunk (a text query's matches, exchange.catalogue) is
     kept under this number, and so is computed again for the chunks that changed only."""
 
     chunk = models.IntegerField(primary_key=True)
