@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import sys
 
-from tests.bench.exchange import _load, _measure, _settle, _setup, main
+from tests.bench.exchange import Probe, _load, _probe, _settle, _setup, main
 
 
-def measure_size(size: int) -> dict[str, tuple[float, float]]:
+def probes(size: int) -> dict[str, Probe]:
     _setup(size)
     _load(size)
     from django.core.cache import cache
@@ -64,8 +64,8 @@ def measure_size(size: int) -> dict[str, tuple[float, float]]:
             "/api/v1/needs/?page_size=100&ordering=-published",
         ),
     }
-    return {name: _measure(client, url) for name, (client, url) in pages.items()}
+    return {name: _probe(client, url) for name, (client, url) in pages.items()}
 
 
 if __name__ == "__main__":
-    sys.exit(main(measure_size, "tests.bench.api"))
+    sys.exit(main(probes, "tests.bench.api"))

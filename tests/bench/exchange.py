@@ -19,11 +19,16 @@ catalogue's bitmaps, exchange.bitmaps; a text query's matches read again in that
 chunk). The listing changed is the oldest offer, in the first chunk: at 100,000 listings a
 full one of 32,768, the most a change makes a text query read again.
 
-The sizes are measured in turns (1,000, 100,000, 1,000, …; ``REPEATS`` rounds) and each
-figure is the median of its rounds: on a shared machine a slow minute then falls on both
-sizes, not on one of them (single rounds put pages that run no SQL at all 1.7 times apart;
-with 3 rounds they still came 1.3 times apart; with 5, a cold page's ratios still moved by
-0.3 between runs of the same code, hence 9: about 2.5 minutes).
+The two sizes are measured side by side, request by request: a process per size holds its
+database and its pages, and this one asks them in turns for one measure of the same page
+(1,000 then 100,000, then the other way round), so that a slow second on a shared machine
+falls on both sizes, not on one of them. Measured one size after the other instead (a
+process measuring every page at 1,000, then one at 100,000, in 9 such rounds), the warm
+statistics page, the same work at both sizes and no SQL, came out 1.49 times slower at
+100,000 in one run, and a cold text query 1.61 times (1.25 to 1.39 in eight runs of the
+same code before). Each figure is the median of
+``REPEATS`` rounds (9, about 3 minutes), each round two fresh processes measuring every page
+``RUNS`` times at each size.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 RUNS = 15
@@ -161,16 +167,24 @@ def _aware(rng):
     )
 
 
-def _measure(client, url: str, *, before=None) -> tuple[float, float]:
-    """(page ms, its own SQL ms): medians over RUNS requests and re-executions, taken in
-    turns (a request, then its SQL) so that both meet the machine at the same speed: on a
-    shared machine the speed drifts by a quarter within seconds. Each re-execution follows
+Probe = Callable[[], tuple[float, float]]
+"""One measure of a page: (the whole request's ms, the ms of the SQL it ran, re-executed)."""
+
+
+def _probe(client, url: str, *, before=None) -> Probe:
+    """A page's probe. Each call makes one request, then re-executes on a cursor the SQL
+    the page ran: page and SQL taken in turns meet the machine at the same speed (on a
+    shared machine the speed drifts by a quarter within seconds). Each re-execution follows
     the same change as each request (``before``), so that both meet the database in the
     same state: the first reads after a write set the new rows' hint bits and prune their
     pages, which a re-execution right after the request found done (it then measured the
-    SQL of a cold page 10-40% cheaper than the page had met it)."""
+    SQL of a cold page 10-40% cheaper than the page had met it).
+
+    The first call, discarded by ``compare``, warms the page and records its SQL."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+
+    queries: list[str] = []
 
     def request():
         response = client.get(url)
@@ -183,13 +197,6 @@ def _measure(client, url: str, *, before=None) -> tuple[float, float]:
             before()
         return _timed(request)
 
-    prepared_request()
-    if before:
-        before()
-    with CaptureQueriesContext(connection) as captured:
-        request()
-    queries = [q["sql"] for q in captured.captured_queries]
-
     def run_sql():
         with connection.cursor() as cursor:
             for sql in queries:
@@ -197,14 +204,26 @@ def _measure(client, url: str, *, before=None) -> tuple[float, float]:
                 if cursor.description:
                     cursor.fetchall()
 
-    pages, sqls = [], []
-    for _ in range(RUNS):
-        pages.append(prepared_request())
-        if queries:
+    recorded = False
+
+    def probe() -> tuple[float, float]:
+        nonlocal recorded
+        if not recorded:
+            prepared_request()
             if before:
                 before()
-            sqls.append(_timed(run_sql))
-    return statistics.median(pages), statistics.median(sqls) if sqls else 0.0
+            with CaptureQueriesContext(connection) as captured:
+                request()
+            queries.extend(q["sql"] for q in captured.captured_queries)
+            recorded = True
+        page = prepared_request()
+        if not queries:
+            return page, 0.0
+        if before:
+            before()
+        return page, _timed(run_sql)
+
+    return probe
 
 
 def _timed(function) -> float:
@@ -226,8 +245,8 @@ def _settle() -> None:
         pass
 
 
-def measure_size(size: int) -> dict[str, tuple[float, float]]:
-    """Load ``size`` listings into their own database and measure every page there."""
+def probes(size: int) -> dict[str, Probe]:
+    """Load ``size`` listings into their own database and return a probe of every page."""
     _setup(size)
     from django.test import Client
 
@@ -275,25 +294,92 @@ def measure_size(size: int) -> dict[str, tuple[float, float]]:
         "need page with matches (warm)": (need.get_absolute_url(), None),
         "need page with matches (cold)": (need.get_absolute_url(), listing_changed),
     }
-    return {name: _measure(client, url, before=before) for name, (url, before) in pages.items()}
+    return {name: _probe(client, url, before=before) for name, (url, before) in pages.items()}
+
+
+class _Size:
+    """A process measuring the pages of one size (``python -m module --serve size``): it
+    loads and settles its database, then measures a page once for each name it is sent,
+    answering ``[page ms, SQL ms]`` on a line of its own."""
+
+    def __init__(self, module: str, size: int) -> None:
+        self.size = size
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", module, "--serve", str(size)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.pages: list[str] = self._answer()
+
+    def _answer(self):
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the {self.size} listings' process ended: {self.process.wait()}")
+        return json.loads(line)
+
+    def measure(self, page: str) -> tuple[float, float]:
+        self.process.stdin.write(f"{page}\n")
+        self.process.stdin.flush()
+        return tuple(self._answer())
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def serve(probes_of: Callable[[int], dict[str, Probe]], size: int) -> int:
+    """The child's side of ``_Size``: what else it prints goes to standard error."""
+    answers, sys.stdout = sys.stdout, sys.stderr
+    found = probes_of(size)
+    answers.write(json.dumps(list(found)) + "\n")
+    answers.flush()
+    for line in sys.stdin:
+        answers.write(json.dumps(found[line.strip()]()) + "\n")
+        answers.flush()
+    return 0
+
+
+def _in_turns(processes: dict[int, _Size]) -> dict[int, dict[str, tuple[float, float]]]:
+    """Each page measured RUNS times at each size, the sizes in turns, request by request
+    (which goes first alternating): (median page ms, median SQL ms) per size and page."""
+    sizes = list(processes)
+    measured: dict[int, dict[str, tuple[float, float]]] = {size: {} for size in sizes}
+    for page in processes[sizes[0]].pages:
+        for process in processes.values():
+            process.measure(page)  # warms the page and records its SQL
+        runs: dict[int, list[tuple[float, float]]] = {size: [] for size in sizes}
+        for run in range(RUNS):
+            for size in sizes if run % 2 == 0 else reversed(sizes):
+                runs[size].append(processes[size].measure(page))
+        for size, pairs in runs.items():
+            measured[size][page] = (
+                statistics.median(page_ms for page_ms, _sql in pairs),
+                statistics.median(sql for _page, sql in pairs),
+            )
+    return measured
 
 
 def compare(module: str, sizes=SIZES) -> int:
-    """Measure ``module``'s pages at each size in a process of its own, in turns, print the
-    table with the two ratios, and return 1 when a target is missed."""
+    """Measure ``module``'s pages at each size, each size in a process of its own and the
+    sizes in turns, print the table with the two ratios, and return 1 when a target is
+    missed."""
     rounds: dict[int, list[dict]] = {size: [] for size in sizes}
     for round_ in range(REPEATS):
-        for size in sizes:
-            print(f"round {round_ + 1}/{REPEATS}: measuring at {size} listings…", flush=True)
-            child = subprocess.run(
-                [sys.executable, "-m", module, "--size", str(size)],
-                capture_output=True,
-                text=True,
-            )
-            if child.returncode:
-                print(child.stderr, file=sys.stderr)
-                child.check_returncode()
-            rounds[size].append(json.loads(child.stdout.strip().splitlines()[-1]))
+        print(
+            f"round {round_ + 1}/{REPEATS}: at {' and '.join(map(str, sizes))} listings…",
+            flush=True,
+        )
+        # Started one after the other: each vacuums, then checkpoints what it dirtied.
+        processes: dict[int, _Size] = {}
+        try:
+            for size in sizes:
+                processes[size] = _Size(module, size)
+            for size, measured in _in_turns(processes).items():
+                rounds[size].append(measured)
+        finally:
+            for process in processes.values():
+                process.close()
     results = {
         size: {
             name: [
@@ -328,10 +414,9 @@ def compare(module: str, sizes=SIZES) -> int:
     return 1 if failures else 0
 
 
-def main(measure=None, module: str = "tests.bench.exchange") -> int:
-    if len(sys.argv) == 3 and sys.argv[1] == "--size":
-        print(json.dumps((measure or measure_size)(int(sys.argv[2]))))
-        return 0
+def main(probes_of=None, module: str = "tests.bench.exchange") -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == "--serve":
+        return serve(probes_of or probes, int(sys.argv[2]))
     return compare(module)
 
 
