@@ -172,9 +172,10 @@ Probe = Callable[[], tuple[float, float]]
 
 
 def _probe(client, url: str, *, before=None) -> Probe:
-    """A page's probe. Each call makes one request, then re-executes on a cursor the SQL
-    the page ran: page and SQL taken in turns meet the machine at the same speed (on a
-    shared machine the speed drifts by a quarter within seconds). Each re-execution follows
+    """A page's probe. Each call makes one request and re-executes on a cursor the SQL the
+    page ran, one after the other (which goes first alternating): page and SQL taken in
+    turns meet the machine at the same speed (on a shared machine the speed drifts by a
+    quarter within seconds). Each re-execution follows
     the same change as each request (``before``), so that both meet the database in the
     same state: the first reads after a write set the new rows' hint bits and prune their
     pages, which a re-execution right after the request found done (it then measured the
@@ -204,24 +205,31 @@ def _probe(client, url: str, *, before=None) -> Probe:
                 if cursor.description:
                     cursor.fetchall()
 
-    recorded = False
+    def prepared_sql() -> float:
+        if before:
+            before()
+        return _timed(run_sql)
+
+    calls = itertools.count()
 
     def probe() -> tuple[float, float]:
-        nonlocal recorded
-        if not recorded:
+        call = next(calls)
+        if call == 0:
             prepared_request()
             if before:
                 before()
             with CaptureQueriesContext(connection) as captured:
                 request()
             queries.extend(q["sql"] for q in captured.captured_queries)
-            recorded = True
-        page = prepared_request()
         if not queries:
-            return page, 0.0
-        if before:
-            before()
-        return page, _timed(run_sql)
+            return prepared_request(), 0.0
+        # Whichever goes first meets the caches the other size's process left: page and
+        # SQL go first in turns.
+        if call % 2:
+            sql = prepared_sql()
+            return prepared_request(), sql
+        page = prepared_request()
+        return page, prepared_sql()
 
     return probe
 
