@@ -26,13 +26,13 @@ falls on both sizes, not on one of them. Measured one size after the other inste
 process measuring every page at 1,000, then one at 100,000, in 9 such rounds), the warm
 statistics page, the same work at both sizes and no SQL, came out 1.49 times slower at
 100,000 in one run, and a cold text query 1.61 times (1.25 to 1.39 in eight runs of the
-same code before). Each figure is the median of
-``REPEATS`` rounds (9, about 3 minutes), each round two fresh processes measuring every page
-``RUNS`` times at each size.
+same code before). Each figure is the median of ``REPEATS`` rounds (9, about 3 minutes),
+each round two fresh processes measuring every page ``RUNS`` times at each size.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -175,13 +175,13 @@ def _probe(client, url: str, *, before=None) -> Probe:
     """A page's probe. Each call makes one request and re-executes on a cursor the SQL the
     page ran, one after the other (which goes first alternating): page and SQL taken in
     turns meet the machine at the same speed (on a shared machine the speed drifts by a
-    quarter within seconds). Each re-execution follows
-    the same change as each request (``before``), so that both meet the database in the
-    same state: the first reads after a write set the new rows' hint bits and prune their
-    pages, which a re-execution right after the request found done (it then measured the
-    SQL of a cold page 10-40% cheaper than the page had met it).
+    quarter within seconds). Each re-execution follows the same change as each request
+    (``before``), so that both meet the database in the same state: the first reads after
+    a write set the new rows' hint bits and prune their pages, which a re-execution right
+    after the request found done (it then measured the SQL of a cold page 10-40% cheaper
+    than the page had met it).
 
-    The first call, discarded by ``compare``, warms the page and records its SQL."""
+    The first call warms the page and records its SQL; ``_in_turns`` discards it."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -323,7 +323,10 @@ class _Size:
     def _answer(self):
         line = self.process.stdout.readline()
         if not line:
-            raise RuntimeError(f"the {self.size} listings' process ended: {self.process.wait()}")
+            self.close()
+            raise RuntimeError(
+                f"the {self.size} listings' process ended: {self.process.returncode}"
+            )
         return json.loads(line)
 
     def measure(self, page: str) -> tuple[float, float]:
@@ -332,8 +335,10 @@ class _Size:
         return tuple(self._answer())
 
     def close(self) -> None:
-        self.process.stdin.close()
+        with contextlib.suppress(BrokenPipeError):  # it ended on an error, already shown
+            self.process.stdin.close()
         self.process.wait()
+        self.process.stdout.close()
 
 
 def serve(probes_of: Callable[[int], dict[str, Probe]], size: int) -> int:
